@@ -1,0 +1,57 @@
+export { Cache } from './cache.ts'
+export type {
+  CacheOptions,
+  CacheStats,
+  GetOptions,
+  GetOrSetOptions,
+  HealthReport,
+  HealthStatus,
+  Loader,
+  LoaderContext,
+  SetOptions,
+  WrapOptions,
+} from './cache.ts'
+export type { CacheEntry } from './cache-entry.ts'
+export { createEntry, isFresh, isServable } from './cache-entry.ts'
+export type {
+  BreakerState,
+  BusState,
+  CacheStore,
+  DistributedLock,
+  InvalidationKind,
+  LockLease,
+  StoreEvent,
+  StoreEventListener,
+  TierHealth,
+  TierStats,
+  TierStatus,
+} from './cache-store.ts'
+export type { Duration } from './duration.ts'
+export { parseDuration, parseOptionalDuration } from './duration.ts'
+export {
+  assertKnownOptions,
+  CacheError,
+  CacheErrorCode,
+  CacheKeyError,
+  CacheOptionError,
+  CacheSerializationError,
+  CacheTimeoutError,
+} from './errors.ts'
+export type { CacheErrorOptions } from './errors.ts'
+export { CacheEvents } from './events.ts'
+export type { CacheEventListener, CacheEventMap, CacheEventName, CacheOperation } from './events.ts'
+export {
+  defineKey,
+  globMatcher,
+  globToRegExp,
+  hashParams,
+  isValidKey,
+  keyPatternOf,
+  MAX_KEY_LENGTH,
+  validateKey,
+  validatePattern,
+  validateTags,
+} from './key-schema.ts'
+export type { KeyBuilder, KeyParams, KeyParamValue } from './key-schema.ts'
+export { JsonSerializer, jsonSerializer } from './serializer.ts'
+export type { Serializer } from './serializer.ts'

@@ -1,0 +1,17 @@
+import type { Options } from 'tsup'
+
+/** The one build every package shares: ESM + CJS + .d.ts from src/index.ts. */
+export function packageBuild(overrides: Options = {}): Options {
+  return {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    treeshake: true,
+    splitting: false,
+    ...overrides,
+  }
+}
