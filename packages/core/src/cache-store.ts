@@ -94,6 +94,13 @@ export type StoreEvent =
   | { type: 'error'; operation: string; tier: string; error: unknown; key?: string }
   | { type: 'breaker'; tier: string; state: BreakerState; previous: BreakerState }
   | { type: 'bus'; state: BusState; reason?: string; dropped?: number }
-  | { type: 'invalidate'; kind: InvalidationKind; source: 'bus'; keys?: readonly string[]; pattern?: string; tags?: readonly string[] }
+  | {
+      type: 'invalidate'
+      kind: InvalidationKind
+      source: 'bus'
+      keys?: readonly string[]
+      pattern?: string
+      tags?: readonly string[]
+    }
 
 export type StoreEventListener = (event: StoreEvent) => void

@@ -8,7 +8,7 @@ import {
   CacheOptionError,
   CacheTimeoutError,
 } from './errors.ts'
-import { CacheEvents, type CacheEventListener, type CacheEventName, type CacheOperation } from './events.ts'
+import { type CacheEventListener, type CacheEventName, CacheEvents, type CacheOperation } from './events.ts'
 import { globMatcher, validateKey, validatePattern, validateTags } from './key-schema.ts'
 
 export interface CacheOptions {
@@ -92,7 +92,16 @@ export interface HealthReport {
   checks: TierHealth[]
 }
 
-const CACHE_OPTIONS = ['store', 'defaultTtl', 'grace', 'softTimeout', 'hardTimeout', 'lock', 'lockWait', 'now'] as const
+const CACHE_OPTIONS = [
+  'store',
+  'defaultTtl',
+  'grace',
+  'softTimeout',
+  'hardTimeout',
+  'lock',
+  'lockWait',
+  'now',
+] as const
 const SET_OPTIONS = ['ttl', 'grace', 'tags'] as const
 const GET_OR_SET_OPTIONS = [...SET_OPTIONS, 'softTimeout', 'hardTimeout', 'lock'] as const
 const WRAP_OPTIONS = [...GET_OR_SET_OPTIONS, 'key'] as const
@@ -147,8 +156,10 @@ export class Cache {
     this.now = options.now ?? Date.now
     this.defaultTtlMs = parseDuration(options.defaultTtl ?? '5m', 'defaultTtl')
     this.graceMs = parseDuration(options.grace ?? 0, 'grace')
-    this.softTimeoutMs = options.softTimeout === undefined ? undefined : parseDuration(options.softTimeout, 'softTimeout')
-    this.hardTimeoutMs = options.hardTimeout === undefined ? undefined : parseDuration(options.hardTimeout, 'hardTimeout')
+    this.softTimeoutMs =
+      options.softTimeout === undefined ? undefined : parseDuration(options.softTimeout, 'softTimeout')
+    this.hardTimeoutMs =
+      options.hardTimeout === undefined ? undefined : parseDuration(options.hardTimeout, 'hardTimeout')
     this.lockByDefault = options.lock ?? false
     this.lockWaitMs = parseDuration(options.lockWait ?? '5s', 'lockWait')
     this.peek = typeof this.store.peek === 'function' ? this.store.peek.bind(this.store) : undefined
@@ -195,7 +206,8 @@ export class Cache {
   /** Values for many keys in one round trip where the store can; same order as `keys`. */
   async getMany<T>(keys: readonly string[], options?: GetOptions): Promise<(T | undefined)[]> {
     this.assertOpen()
-    if (!Array.isArray(keys)) throw new CacheError(CacheErrorCode.INVALID_KEY, 'getMany: keys must be an array')
+    if (!Array.isArray(keys))
+      throw new CacheError(CacheErrorCode.INVALID_KEY, 'getMany: keys must be an array')
     for (const key of keys) validateKey(key)
     const started = this.events.has('operation') ? performance.now() : 0
     let entries: (CacheEntry<T> | undefined)[]
@@ -243,7 +255,11 @@ export class Cache {
     return this.getOrSetSlow(key, loader, options)
   }
 
-  private async getOrSetSlow<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
+  private async getOrSetSlow<T>(
+    key: string,
+    loader: Loader<T>,
+    options: GetOrSetOptions | undefined,
+  ): Promise<T> {
     this.assertOpen()
     validateKey(key)
     if (typeof loader !== 'function') {
@@ -285,14 +301,21 @@ export class Cache {
     assertKnownOptions('wrap', options, WRAP_OPTIONS)
     if (typeof fn !== 'function') throw new CacheOptionError('wrap: the first argument must be a function')
     if (typeof options?.key !== 'function') {
-      throw new CacheOptionError('wrap: option "key" must be a function building the cache key from the arguments', {
-        option: 'key',
-      })
+      throw new CacheOptionError(
+        'wrap: option "key" must be a function building the cache key from the arguments',
+        {
+          option: 'key',
+        },
+      )
     }
     const { key: keyOf, ...rest } = options
     const getOrSetOptions = Object.keys(rest).length > 0 ? rest : undefined
     return (...args: A) =>
-      this.getOrSet<Awaited<R>>(keyOf(...args), () => Promise.resolve(fn(...args)) as Promise<Awaited<R>>, getOrSetOptions)
+      this.getOrSet<Awaited<R>>(
+        keyOf(...args),
+        () => Promise.resolve(fn(...args)) as Promise<Awaited<R>>,
+        getOrSetOptions,
+      )
   }
 
   // ---- writes -----------------------------------------------------------------------------------
@@ -327,7 +350,8 @@ export class Cache {
     }
     this.counters.deletes++
     if (this.events.has('delete')) this.events.emit('delete', { key, deleted })
-    if (this.events.has('invalidate')) this.events.emit('invalidate', { kind: 'key', source: 'local', keys: [key], count: deleted ? 1 : 0 })
+    if (this.events.has('invalidate'))
+      this.events.emit('invalidate', { kind: 'key', source: 'local', keys: [key], count: deleted ? 1 : 0 })
     if (started !== 0) this.emitOperation('delete', started, key)
     return deleted
   }
@@ -347,7 +371,8 @@ export class Cache {
       this.reportError('invalidate', error)
     }
     this.counters.invalidations++
-    if (this.events.has('invalidate')) this.events.emit('invalidate', { kind: 'pattern', source: 'local', pattern, count })
+    if (this.events.has('invalidate'))
+      this.events.emit('invalidate', { kind: 'pattern', source: 'local', pattern, count })
     if (started !== 0) this.emitOperation('invalidate', started)
     return count
   }
@@ -367,7 +392,8 @@ export class Cache {
       this.reportError('invalidateTags', error)
     }
     this.counters.invalidations++
-    if (this.events.has('invalidate')) this.events.emit('invalidate', { kind: 'tags', source: 'local', tags, count })
+    if (this.events.has('invalidate'))
+      this.events.emit('invalidate', { kind: 'tags', source: 'local', tags, count })
     if (started !== 0) this.emitOperation('invalidateTags', started)
     return count
   }
@@ -420,7 +446,8 @@ export class Cache {
 
   /** `up` when every tier answers, `degraded` when only optional tiers (L2, bus) are down, else `down`. */
   async health(): Promise<HealthReport> {
-    if (this.closed) return { status: 'down', checks: [{ tier: this.store.name, status: 'down', message: 'closed' }] }
+    if (this.closed)
+      return { status: 'down', checks: [{ tier: this.store.name, status: 'down', message: 'closed' }] }
     let checks: TierHealth[]
     try {
       checks = (await this.store.health?.()) ?? [{ tier: this.store.name, status: 'up' }]
@@ -459,7 +486,11 @@ export class Cache {
       lock: options?.lock ?? this.lockByDefault,
       tags: options?.tags,
     }
-    if (settings.softTimeoutMs !== undefined && settings.hardTimeoutMs !== undefined && settings.softTimeoutMs > settings.hardTimeoutMs) {
+    if (
+      settings.softTimeoutMs !== undefined &&
+      settings.hardTimeoutMs !== undefined &&
+      settings.softTimeoutMs > settings.hardTimeoutMs
+    ) {
       throw new CacheOptionError(
         `getOrSet("${key}"): softTimeout (${settings.softTimeoutMs} ms) is longer than hardTimeout (${settings.hardTimeoutMs} ms)`,
         { key, option: 'softTimeout' },
@@ -494,10 +525,12 @@ export class Cache {
   ): Promise<T> {
     const lock = settings.lock ? this.store.lock : undefined
     if (lock !== undefined) {
-      const lease = await lock.acquire(key, settings.hardTimeoutMs ?? Math.max(this.lockWaitMs, 1000)).catch((error) => {
-        this.reportError('lock', error, key)
-        return null // lock unavailable: load locally
-      })
+      const lease = await lock
+        .acquire(key, settings.hardTimeoutMs ?? Math.max(this.lockWaitMs, 1000))
+        .catch((error) => {
+          this.reportError('lock', error, key)
+          return null // lock unavailable: load locally
+        })
       if (lease === undefined) {
         // Another process is loading: wait for its value.
         const entry = await lock.waitFor<T>(key, this.lockWaitMs).catch(() => undefined)
@@ -555,26 +588,37 @@ export class Cache {
     } catch (error) {
       this.counters.loaderErrors++
       this.counters.errors++
-      if (this.events.has('loader')) this.events.emit('loader', { key, durationMs: performance.now() - started, ok: false, error })
+      if (this.events.has('loader'))
+        this.events.emit('loader', { key, durationMs: performance.now() - started, ok: false, error })
       throw error
     }
-    if (this.events.has('loader')) this.events.emit('loader', { key, durationMs: performance.now() - started, ok: true })
+    if (this.events.has('loader'))
+      this.events.emit('loader', { key, durationMs: performance.now() - started, ok: true })
     if (!skip && !run.invalidated && (stillOwner === undefined || (await stillOwner()))) {
-      await this.writeStore(key, createEntry(value, ttlMs, settings.graceMs, this.now(), tags), ttlMs).catch((error) =>
-        // The caller still gets its value; the write failure is reported (e.g. unserializable value).
-        this.reportError('set', error, key),
+      await this.writeStore(key, createEntry(value, ttlMs, settings.graceMs, this.now(), tags), ttlMs).catch(
+        (error) =>
+          // The caller still gets its value; the write failure is reported (e.g. unserializable value).
+          this.reportError('set', error, key),
       )
     }
     return value
   }
 
-  private awaitWithDeadline<T>(key: string, promise: Promise<T>, hardTimeoutMs: number | undefined): Promise<T> {
+  private awaitWithDeadline<T>(
+    key: string,
+    promise: Promise<T>,
+    hardTimeoutMs: number | undefined,
+  ): Promise<T> {
     if (hardTimeoutMs === undefined) return promise
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.counters.loaderTimeouts++
         reject(
-          new CacheTimeoutError(`getOrSet("${key}"): the loader did not finish within hardTimeout ${hardTimeoutMs} ms`, hardTimeoutMs, { key }),
+          new CacheTimeoutError(
+            `getOrSet("${key}"): the loader did not finish within hardTimeout ${hardTimeoutMs} ms`,
+            hardTimeoutMs,
+            { key },
+          ),
         )
       }, hardTimeoutMs)
       promise.then(
@@ -658,7 +702,8 @@ export class Cache {
       return
     }
     this.counters.sets++
-    if (this.events.has('set')) this.events.emit('set', entry.tags ? { key, ttlMs, tags: entry.tags } : { key, ttlMs })
+    if (this.events.has('set'))
+      this.events.emit('set', entry.tags ? { key, ttlMs, tags: entry.tags } : { key, ttlMs })
   }
 
   private forgetReads(key?: string): void {
@@ -715,7 +760,8 @@ export class Cache {
         }
         return
       case 'breaker':
-        if (this.events.has('breaker')) this.events.emit('breaker', { tier: event.tier, state: event.state, previous: event.previous })
+        if (this.events.has('breaker'))
+          this.events.emit('breaker', { tier: event.tier, state: event.state, previous: event.previous })
         return
       case 'bus': {
         if (event.state !== 'connected') this.forgetReads()

@@ -89,17 +89,20 @@ export class CacheOptionError extends CacheError {
 }
 
 /** Throws a CacheOptionError naming every key of `options` that is not in `known`. */
-export function assertKnownOptions(where: string, options: object | undefined, known: readonly string[]): void {
+export function assertKnownOptions(
+  where: string,
+  options: object | undefined,
+  known: readonly string[],
+): void {
   if (options === undefined || options === null) return
   if (typeof options !== 'object') {
     throw new CacheOptionError(`${where}: options must be an object, got ${typeof options}`)
   }
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) {
-      throw new CacheOptionError(
-        `${where}: unknown option "${name}" (known options: ${known.join(', ')})`,
-        { option: name },
-      )
+      throw new CacheOptionError(`${where}: unknown option "${name}" (known options: ${known.join(', ')})`, {
+        option: name,
+      })
     }
   }
 }

@@ -28,7 +28,15 @@ export interface CacheEventMap {
 
 export type CacheEventName = keyof CacheEventMap
 export type CacheEventListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void
-export type CacheOperation = 'get' | 'set' | 'getOrSet' | 'getMany' | 'delete' | 'invalidate' | 'invalidateTags' | 'clear'
+export type CacheOperation =
+  | 'get'
+  | 'set'
+  | 'getOrSet'
+  | 'getMany'
+  | 'delete'
+  | 'invalidate'
+  | 'invalidateTags'
+  | 'clear'
 
 /**
  * A tiny typed emitter. Listeners live in arrays per event so `has()` is a property read:
@@ -43,12 +51,12 @@ export class CacheEvents {
   }
 
   on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): () => void {
-    const list = (this.listeners[event] ??= []) as CacheEventListener<E>[]
-    list.push(listener)
+    const current = this.listeners[event] as CacheEventListener<E>[] | undefined
+    // Copy on write so an emit in progress is not disturbed.
+    this.listeners[event] = [...(current ?? []), listener] as never
     return () => {
       const current = this.listeners[event] as CacheEventListener<E>[] | undefined
       if (!current) return
-      // Copy on write so an emit in progress is not disturbed.
       const next = current.filter((l) => l !== listener)
       this.listeners[event] = (next.length > 0 ? next : undefined) as never
     }

@@ -1,4 +1,3 @@
-export { Cache } from './cache.ts'
 export type {
   CacheOptions,
   CacheStats,
@@ -11,6 +10,7 @@ export type {
   SetOptions,
   WrapOptions,
 } from './cache.ts'
+export { Cache } from './cache.ts'
 export type { CacheEntry } from './cache-entry.ts'
 export { createEntry, isFresh, isServable } from './cache-entry.ts'
 export type {
@@ -28,6 +28,7 @@ export type {
 } from './cache-store.ts'
 export type { Duration } from './duration.ts'
 export { parseDuration, parseOptionalDuration } from './duration.ts'
+export type { CacheErrorOptions } from './errors.ts'
 export {
   assertKnownOptions,
   CacheError,
@@ -37,9 +38,9 @@ export {
   CacheSerializationError,
   CacheTimeoutError,
 } from './errors.ts'
-export type { CacheErrorOptions } from './errors.ts'
-export { CacheEvents } from './events.ts'
 export type { CacheEventListener, CacheEventMap, CacheEventName, CacheOperation } from './events.ts'
+export { CacheEvents } from './events.ts'
+export type { KeyBuilder, KeyParams, KeyParamValue } from './key-schema.ts'
 export {
   defineKey,
   globMatcher,
@@ -52,6 +53,5 @@ export {
   validatePattern,
   validateTags,
 } from './key-schema.ts'
-export type { KeyBuilder, KeyParams, KeyParamValue } from './key-schema.ts'
-export { JsonSerializer, jsonSerializer } from './serializer.ts'
 export type { Serializer } from './serializer.ts'
+export { JsonSerializer, jsonSerializer } from './serializer.ts'

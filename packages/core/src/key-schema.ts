@@ -27,7 +27,8 @@ export function validateKey(key: string): void {
   }
   for (let i = 0; i < length; i++) {
     const c = key.charCodeAt(i)
-    if (c >= 128 || KEY_CHAR[c] === 0) throw badCharacter('cache key', key, i, ALLOWED, CacheErrorCode.INVALID_KEY)
+    if (c >= 128 || KEY_CHAR[c] === 0)
+      throw badCharacter('cache key', key, i, ALLOWED, CacheErrorCode.INVALID_KEY)
   }
 }
 
@@ -65,16 +66,20 @@ export function validatePattern(pattern: string): void {
 
 /** Tags follow the key alphabet too, so they can be part of Redis key names. */
 export function validateTags(tags: readonly string[]): void {
-  if (!Array.isArray(tags)) throw new CacheKeyError(`invalid tags: expected an array of strings, got ${describe(tags)}`)
+  if (!Array.isArray(tags))
+    throw new CacheKeyError(`invalid tags: expected an array of strings, got ${describe(tags)}`)
   for (const tag of tags) {
     if (!isValidKey(tag)) {
       try {
         validateKey(tag)
       } catch (error) {
-        throw new CacheKeyError(`invalid tag: ${(error as Error).message.replace('invalid cache key ', '')}`, {
-          key: String(tag),
-          cause: error,
-        })
+        throw new CacheKeyError(
+          `invalid tag: ${(error as Error).message.replace('invalid cache key ', '')}`,
+          {
+            key: String(tag),
+            cause: error,
+          },
+        )
       }
     }
   }
@@ -137,7 +142,9 @@ function canonicalJson(value: unknown): string {
 
 // ---- Typed key templates -------------------------------------------------------------------------
 
-type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | ParamNames<Rest> : never
+type ParamNames<S extends string> = S extends `${string}{${infer P}}${infer Rest}`
+  ? P | ParamNames<Rest>
+  : never
 
 /** Values a template parameter accepts; they are validated against the key alphabet. */
 export type KeyParamValue = string | number | bigint | boolean
@@ -163,7 +170,9 @@ export function defineKey<const S extends string>(template: S): KeyBuilder<S> {
   const parts = parseTemplate(template)
   const params = parts.filter((p): p is { param: string } => 'param' in p).map((p) => p.param)
   if (new Set(params).size !== params.length) {
-    throw new CacheKeyError(`invalid key template "${template}": a parameter appears twice`, { key: template })
+    throw new CacheKeyError(`invalid key template "${template}": a parameter appears twice`, {
+      key: template,
+    })
   }
   // The template's static text must itself be key characters.
   validatePattern(parts.map((p) => ('text' in p ? p.text : 'x')).join('') || 'x')
@@ -209,7 +218,9 @@ export function defineKey<const S extends string>(template: S): KeyBuilder<S> {
   }
   Object.defineProperty(builder, 'template', { value: template })
   Object.defineProperty(builder, 'params', { value: Object.freeze(params) })
-  Object.defineProperty(builder, 'metricPattern', { value: keyPatternOf(template.replace(/\{[^}]*\}/g, 'x')) })
+  Object.defineProperty(builder, 'metricPattern', {
+    value: keyPatternOf(template.replace(/\{[^}]*\}/g, 'x')),
+  })
   return builder
 }
 

@@ -21,14 +21,18 @@ export class JsonSerializer implements Serializer {
 
   serialize(value: unknown): string {
     if (value === undefined) {
-      throw new CacheSerializationError('cannot cache undefined: it reads back as a miss (cache null instead)')
+      throw new CacheSerializationError(
+        'cannot cache undefined: it reads back as a miss (cache null instead)',
+      )
     }
     let text: string | undefined
     try {
       text = JSON.stringify(value, guard)
     } catch (error) {
       if (error instanceof CacheSerializationError) throw error
-      const reason = /circular/i.test(String(error)) ? 'it contains a cycle' : String((error as Error).message)
+      const reason = /circular/i.test(String(error))
+        ? 'it contains a cycle'
+        : String((error as Error).message)
       throw new CacheSerializationError(`cannot serialize value as JSON: ${reason}`, { cause: error })
     }
     if (text === undefined) throw new CacheSerializationError(`cannot serialize a ${typeof value} as JSON`)
@@ -39,7 +43,9 @@ export class JsonSerializer implements Serializer {
     try {
       return data.includes(DATE_MARKER) ? JSON.parse(data, reviveDates) : JSON.parse(data)
     } catch (error) {
-      throw new CacheSerializationError(`cannot parse cached JSON: ${(error as Error).message}`, { cause: error })
+      throw new CacheSerializationError(`cannot parse cached JSON: ${(error as Error).message}`, {
+        cause: error,
+      })
     }
   }
 }
