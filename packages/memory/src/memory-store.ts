@@ -1,0 +1,411 @@
+import {
+  type CacheEntry,
+  CacheError,
+  CacheErrorCode,
+  CacheKeyError,
+  CacheOptionError,
+  CacheSerializationError,
+  type CacheStore,
+  globMatcher,
+  jsonSerializer,
+  type TierHealth,
+  type TierStats,
+} from '@strata-cache/core'
+import { LRUCache } from 'lru-cache'
+import { deepFreeze } from './deep-freeze.ts'
+import {
+  type MemoryStoreOptions,
+  MemoryValueMode,
+  type ResolvedMemoryStoreOptions,
+  resolveMemoryStoreOptions,
+} from './memory-store-options.ts'
+
+/** What the LRU holds per key: the entry handed to readers, plus bookkeeping they never see. */
+class Slot {
+  constructor(
+    /** Frozen record returned as is by peek/get; carries `tier`. */
+    readonly entry: CacheEntry<unknown>,
+    readonly staleUntil: number,
+    /** This store's clock when the entry was written here (not entry.createdAt). */
+    readonly writtenAt: number,
+    /** Bytes counted for maxBytes and stats. */
+    readonly size: number,
+    readonly tags: readonly string[] | undefined,
+  ) {}
+}
+
+/**
+ * L1: an in-process LRU over lru-cache, bounded by entries and optionally by bytes. Never returns
+ * an entry at or past its `staleUntil`. By default holds deep-frozen JSON copies (see the README).
+ */
+export class MemoryStore implements CacheStore {
+  /** Tier name, also set as `tier` on every entry this store returns. */
+  readonly name: string
+  private readonly options: ResolvedMemoryStoreOptions
+  private readonly now: () => number
+  private readonly lru: LRUCache<string, Slot>
+  private readonly tagIndex = new Map<string, Set<string>>()
+  private bytes = 0
+  private evictions = 0
+  private hits = 0
+  private misses = 0
+  private closed = false
+
+  constructor(options?: MemoryStoreOptions) {
+    this.options = resolveMemoryStoreOptions(options)
+    this.name = this.options.name
+    this.now = this.options.now
+    this.lru = new LRUCache<string, Slot>({
+      max: this.options.maxEntries,
+      ...(this.options.maxBytes === undefined ? {} : { maxSize: this.options.maxBytes }),
+      // Runs synchronously inside lru-cache for every removal (evict, overwrite, delete, clear),
+      // so byte count and tag index can never drift from what the LRU holds.
+      dispose: (slot, key, reason) => {
+        this.bytes -= slot.size
+        if (reason === 'evict') this.evictions++
+        if (slot.tags !== undefined) this.unindexTags(key, slot.tags)
+      },
+    })
+  }
+
+  /** Entries held, including any past staleUntil not yet seen (see {@link MemoryStore.purgeStale}). */
+  get size(): number {
+    return this.lru.size
+  }
+
+  /**
+   * Synchronous read for the L1 hit path: the stored frozen entry, or undefined when absent or past
+   * staleUntil (then removed). No allocation on a hit.
+   */
+  peek<T>(key: string): CacheEntry<T> | undefined {
+    const slot = this.lru.get(key)
+    if (slot !== undefined) {
+      if (this.now() < slot.staleUntil) {
+        this.hits++
+        return slot.entry as CacheEntry<T>
+      }
+      this.lru.delete(key)
+    }
+    this.misses++
+    return undefined
+  }
+
+  /** The entry (fresh or within grace), or undefined. */
+  async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+    this.assertOpen()
+    return this.peek<T>(key)
+  }
+
+  /** Entries in the order of `keys`; undefined where absent or past staleUntil. */
+  async getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
+    this.assertOpen()
+    if (!Array.isArray(keys)) throw new CacheKeyError(`${this.label}.getMany: keys must be an array`)
+    return keys.map((key) => this.peek<T>(key))
+  }
+
+  /**
+   * Stores a copy of the entry (see `values`). Refuses, before writing anything, a value that cannot
+   * be serialized (CacheSerializationError) or that is over maxBytes (E_VALUE_TOO_LARGE). An entry
+   * already past staleUntil is not stored and removes the key's previous entry.
+   */
+  async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
+    this.assertOpen()
+    this.commit(key, this.prepare(key, entry))
+  }
+
+  /** Like `set` for many entries; if any is refused, none is written. */
+  async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
+    this.assertOpen()
+    if (!Array.isArray(entries))
+      throw new CacheKeyError(`${this.label}.setMany: entries must be an array of [key, entry]`)
+    const prepared = entries.map(([key, entry]) => [key, this.prepare(key, entry)] as const)
+    for (const [key, slot] of prepared) this.commit(key, slot)
+  }
+
+  /** Removes one key; true when it held an entry that was still servable. */
+  async delete(key: string): Promise<boolean> {
+    this.assertOpen()
+    const slot = this.lru.peek(key)
+    if (slot === undefined) return false
+    this.lru.delete(key)
+    return this.now() < slot.staleUntil
+  }
+
+  /** Removes every key matching the glob (`*`, `?`); returns how many servable entries went. */
+  async deletePattern(pattern: string): Promise<number> {
+    this.assertOpen()
+    if (typeof pattern !== 'string' || pattern === '') {
+      throw new CacheKeyError(`${this.label}.deletePattern: pattern must be a non-empty string`, {
+        code: CacheErrorCode.INVALID_PATTERN,
+      })
+    }
+    const matches = globMatcher(pattern)
+    const found: string[] = []
+    for (const key of this.lru.keys()) if (matches(key)) found.push(key)
+    return this.removeAll(found)
+  }
+
+  /** Removes every entry carrying any of the tags; returns how many servable entries went. */
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    this.assertOpen()
+    if (!Array.isArray(tags))
+      throw new CacheKeyError(`${this.label}.deleteTags: tags must be an array of strings`)
+    const found = new Set<string>()
+    for (const tag of tags) {
+      const keys = this.tagIndex.get(tag)
+      if (keys !== undefined) for (const key of keys) found.add(key)
+    }
+    // Collected first: each delete edits the tag sets through dispose.
+    return this.removeAll(found)
+  }
+
+  /** Removes every entry. Counters (hits, misses, evictions) are kept. */
+  async clear(): Promise<void> {
+    this.assertOpen()
+    this.lru.clear()
+  }
+
+  /** Drops every entry; afterwards operations reject with E_CLOSED and `peek` misses. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.lru.clear()
+    this.tagIndex.clear()
+  }
+
+  /** One row for this tier: entries, bytes, evictions, hits, misses. */
+  async stats(): Promise<TierStats[]> {
+    return [
+      {
+        tier: this.name,
+        available: !this.closed,
+        entries: this.lru.size,
+        bytes: this.bytes,
+        evictions: this.evictions,
+        hits: this.hits,
+        misses: this.misses,
+      },
+    ]
+  }
+
+  /** `up` while open, `down` once closed. */
+  async health(): Promise<TierHealth[]> {
+    return this.closed
+      ? [{ tier: this.name, status: 'down', message: 'closed' }]
+      : [{ tier: this.name, status: 'up' }]
+  }
+
+  /**
+   * Removes every entry written into this store before `epochMs` of its own clock (the local write
+   * time, not `entry.createdAt`: entries filled from L2 carry an older createdAt). Returns how many
+   * servable entries went. For the tiered L1 after an invalidation gap.
+   */
+  purgeWrittenBefore(epochMs: number): number {
+    if (typeof epochMs !== 'number' || Number.isNaN(epochMs)) {
+      throw new CacheOptionError(
+        `${this.label}.purgeWrittenBefore: epochMs must be a number, got ${String(epochMs)}`,
+        {
+          option: 'epochMs',
+        },
+      )
+    }
+    const found: string[] = []
+    this.lru.forEach((slot, key) => {
+      if (slot.writtenAt < epochMs) found.push(key)
+    })
+    return this.removeAll(found)
+  }
+
+  /** Removes every entry at or past staleUntil now (they are otherwise removed when next seen); returns how many. */
+  purgeStale(): number {
+    const now = this.now()
+    const found: string[] = []
+    this.lru.forEach((slot, key) => {
+      if (now >= slot.staleUntil) found.push(key)
+    })
+    for (const key of found) this.lru.delete(key)
+    return found.length
+  }
+
+  /** Keys of servable entries, most recently used first. Does not change recency. */
+  *keys(): IterableIterator<string> {
+    const now = this.now()
+    for (const [key, slot] of this.lru.entries()) if (now < slot.staleUntil) yield key
+  }
+
+  private get label(): string {
+    return `MemoryStore "${this.name}"`
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new CacheError(
+        CacheErrorCode.CLOSED,
+        `${this.label} is closed: create a new store to cache again`,
+      )
+    }
+  }
+
+  /** Builds the slot, or throws before anything is written; undefined when already past staleUntil. */
+  private prepare(key: string, entry: CacheEntry<unknown>): Slot | undefined {
+    checkEntry(this.label, key, entry)
+    const now = this.now()
+    if (entry.staleUntil <= now) return undefined
+
+    let value: unknown
+    let size: number
+    if (this.options.values === MemoryValueMode.FROZEN_COPY) {
+      let text: string
+      try {
+        text = jsonSerializer.serialize(entry.value)
+      } catch (error) {
+        if (CacheError.is(error)) {
+          throw new CacheSerializationError(`${this.label}.set("${key}"): ${error.message}`, {
+            key,
+            cause: error,
+          })
+        }
+        throw error
+      }
+      size = Buffer.byteLength(text, 'utf8')
+      this.assertFits(key, size)
+      value = deepFreeze(jsonSerializer.deserialize(text))
+    } else {
+      value = entry.value
+      if (value === undefined) {
+        throw new CacheSerializationError(
+          `${this.label}.set("${key}"): cannot cache undefined (cache null instead)`,
+          {
+            key,
+          },
+        )
+      }
+      size = this.measure(key, value)
+      this.assertFits(key, size)
+    }
+
+    const tags =
+      entry.tags !== undefined && entry.tags.length > 0 ? Object.freeze([...entry.tags]) : undefined
+    const record: CacheEntry<unknown> =
+      tags === undefined
+        ? {
+            value,
+            createdAt: entry.createdAt,
+            expiresAt: entry.expiresAt,
+            staleUntil: entry.staleUntil,
+            tier: this.name,
+          }
+        : {
+            value,
+            createdAt: entry.createdAt,
+            expiresAt: entry.expiresAt,
+            staleUntil: entry.staleUntil,
+            tags,
+            tier: this.name,
+          }
+    return new Slot(Object.freeze(record), entry.staleUntil, now, size, tags)
+  }
+
+  private commit(key: string, slot: Slot | undefined): void {
+    if (slot === undefined) {
+      this.lru.delete(key)
+      return
+    }
+    // The previous entry's bytes and tags are released by dispose inside lru.set.
+    if (this.options.maxBytes === undefined) this.lru.set(key, slot)
+    else this.lru.set(key, slot, { size: slot.size })
+    this.bytes += slot.size
+    if (slot.tags !== undefined) {
+      for (const tag of slot.tags) {
+        let keys = this.tagIndex.get(tag)
+        if (keys === undefined) {
+          keys = new Set()
+          this.tagIndex.set(tag, keys)
+        }
+        keys.add(key)
+      }
+    }
+  }
+
+  private measure(key: string, value: unknown): number {
+    const sizeOf = this.options.sizeOf
+    if (sizeOf === undefined) return 0
+    const size = sizeOf(value, key)
+    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+      throw new CacheOptionError(
+        `${this.label}.set("${key}"): sizeOf returned ${String(size)}, expected a finite number of bytes >= 0`,
+        { key, option: 'sizeOf' },
+      )
+    }
+    // lru-cache needs a positive integer size.
+    return Math.max(1, Math.ceil(size))
+  }
+
+  private assertFits(key: string, size: number): void {
+    const maxBytes = this.options.maxBytes
+    if (maxBytes !== undefined && size > maxBytes) {
+      throw new CacheError(
+        CacheErrorCode.VALUE_TOO_LARGE,
+        `${this.label}.set("${key}"): value is ${size} bytes, over maxBytes ${maxBytes}; raise maxBytes or cache a smaller value`,
+        { key },
+      )
+    }
+  }
+
+  private removeAll(keys: Iterable<string>): number {
+    const now = this.now()
+    let removed = 0
+    for (const key of keys) {
+      const slot = this.lru.peek(key)
+      if (slot === undefined) continue
+      if (now < slot.staleUntil) removed++
+      this.lru.delete(key)
+    }
+    return removed
+  }
+
+  private unindexTags(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
+      const keys = this.tagIndex.get(tag)
+      if (keys === undefined) continue
+      keys.delete(key)
+      if (keys.size === 0) this.tagIndex.delete(tag)
+    }
+  }
+}
+
+function checkEntry(label: string, key: string, entry: CacheEntry<unknown>): void {
+  if (typeof entry !== 'object' || entry === null) {
+    throw new CacheOptionError(`${label}.set("${key}"): entry must be an object, got ${String(entry)}`, {
+      key,
+      option: 'entry',
+    })
+  }
+  for (const field of ['createdAt', 'expiresAt', 'staleUntil'] as const) {
+    const at = entry[field]
+    if (typeof at !== 'number' || Number.isNaN(at)) {
+      throw new CacheOptionError(
+        `${label}.set("${key}"): entry.${field} must be epoch ms, got ${String(at)}`,
+        {
+          key,
+          option: `entry.${field}`,
+        },
+      )
+    }
+  }
+  if (entry.staleUntil < entry.expiresAt) {
+    throw new CacheOptionError(
+      `${label}.set("${key}"): entry.staleUntil (${entry.staleUntil}) is before expiresAt (${entry.expiresAt})`,
+      { key, option: 'entry.staleUntil' },
+    )
+  }
+  if (
+    entry.tags !== undefined &&
+    (!Array.isArray(entry.tags) || entry.tags.some((t) => typeof t !== 'string'))
+  ) {
+    throw new CacheOptionError(`${label}.set("${key}"): entry.tags must be an array of strings`, {
+      key,
+      option: 'entry.tags',
+    })
+  }
+}
