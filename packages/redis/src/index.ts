@@ -1,0 +1,8 @@
+export type { CircuitBreakerDeps, CircuitBreakerOptions } from './circuit-breaker.ts'
+export { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
+export { decodeEntry, encodeEntry } from './entry-codec.ts'
+export { RedisStore } from './redis-store.ts'
+export type { RedisClient, RedisStoreOptions } from './redis-store-options.ts'
+export type { RetryOptions } from './retry.ts'
+export { DEFAULT_RETRY, reconnectDelay } from './retry.ts'
+export { escapeGlob } from './scan-pattern.ts'
