@@ -1,0 +1,52 @@
+import type { BusState } from '@strata-cache/core'
+
+/** What one pod tells the others to drop from their L1. Never carries values. */
+export type Invalidation =
+  | { readonly kind: 'key'; readonly keys: readonly string[] }
+  | { readonly kind: 'pattern'; readonly pattern: string }
+  | { readonly kind: 'tags'; readonly tags: readonly string[] }
+  | { readonly kind: 'clear' }
+
+/** What a bus reports to its listeners: an invalidation from another pod, or a change of state. */
+export type BusEvent =
+  | {
+      readonly type: 'invalidation'
+      readonly invalidation: Invalidation
+      readonly from: string
+      readonly seq: number
+    }
+  | { readonly type: 'state'; readonly state: BusState; readonly reason?: string; readonly dropped?: number }
+
+export type BusListener = (event: BusEvent) => void
+
+/** Counters a bus keeps; the metrics package reads exactly these names from the `bus` tier's details. */
+export interface BusCounters {
+  /** Messages this pod published. */
+  sent: number
+  /** Valid messages received from other pods. */
+  received: number
+  /** Malformed or foreign-version messages ignored. */
+  dropped: number
+  /** Gaps seen in another pod's sequence numbers (each one purges L1). */
+  gaps: number
+  /** Times the subscriber connection came back after a drop (each one purges L1). */
+  reconnects: number
+}
+
+/**
+ * Carries invalidations between pods. TieredStore needs only this; RedisBus is the implementation
+ * over Redis pub/sub, and a test or another transport can provide its own.
+ */
+export interface InvalidationBus {
+  /** This process's id on the bus; its own messages are ignored when they come back. */
+  readonly instanceId: string
+  /** Sends (or queues, when the bus is down) an invalidation. Never rejects. */
+  publish(invalidation: Invalidation): Promise<void>
+  subscribe(listener: BusListener): () => void
+  /** True while the subscriber connection is up and subscribed: invalidations reach this pod. */
+  isConnected(): boolean
+  /** Resolves true once connected, false when `timeoutMs` passes first. */
+  ready(timeoutMs?: number): Promise<boolean>
+  counters(): BusCounters & { pending: number }
+  close(): Promise<void>
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto'
+import type { CacheEntry, DistributedLock, LockLease } from '@strata-cache/core'
+import type { Redis } from 'ioredis'
+
+export interface RedisLockOptions {
+  /** A plain (non-subscriber) connection; fails fast while Redis is down. */
+  client: Redis
+  /** Lock keys are `<lockPrefix><key>`. */
+  lockPrefix: string
+  /** Reads what the store holds for a key (the tiered read, so a hit also fills L1). */
+  read: <T>(key: string) => Promise<CacheEntry<T> | undefined>
+  /** Registers a callback run when another pod announces a write or delete of `key`; returns the unregister function. */
+  onKeyNotice: (key: string, callback: () => void) => () => void
+  /** Polling interval while waiting, for when a notice is lost. @default 50 */
+  pollMs?: number
+  now?: () => number
+}
+
+// Compare-and-delete / compare-and-check: only the lease's own token may release or claim it.
+const RELEASE_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+/**
+ * One loader per key across processes: `SET key token NX PX ttl`, released with a compare-and-delete
+ * script, so an expired lease that someone else took over is never released by its old holder.
+ */
+export class RedisLock implements DistributedLock {
+  private readonly client: Redis
+  private readonly lockPrefix: string
+  private readonly read: RedisLockOptions['read']
+  private readonly onKeyNotice: RedisLockOptions['onKeyNotice']
+  private readonly pollMs: number
+  private readonly now: () => number
+
+  constructor(options: RedisLockOptions) {
+    this.client = options.client
+    this.lockPrefix = options.lockPrefix
+    this.read = options.read
+    this.onKeyNotice = options.onKeyNotice
+    this.pollMs = options.pollMs ?? 50
+    this.now = options.now ?? Date.now
+  }
+
+  /** The Redis key holding the lock of `key`. */
+  lockKey(key: string): string {
+    return `${this.lockPrefix}${key}`
+  }
+
+  async acquire(key: string, ttlMs: number): Promise<LockLease | undefined> {
+    const lockKey = this.lockKey(key)
+    const token = randomBytes(12).toString('base64url')
+    const ok = await this.client.set(lockKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')
+    if (ok !== 'OK') return undefined
+    const client = this.client
+    let released = false
+    return {
+      async isValid() {
+        if (released) return false
+        return (await client.get(lockKey)) === token
+      },
+      async release() {
+        if (released) return
+        released = true
+        await client.eval(RELEASE_SCRIPT, 1, lockKey, token)
+      },
+    }
+  }
+
+  async waitFor<T>(key: string, waitMs: number): Promise<CacheEntry<T> | undefined> {
+    const deadline = this.now() + waitMs
+    const lockKey = this.lockKey(key)
+    let wake: (() => void) | undefined
+    const unregister = this.onKeyNotice(key, () => wake?.())
+    try {
+      for (;;) {
+        // Lock first, then value: a holder writes before it releases, so "released" then "no value"
+        // really means it gave up (or failed), and the caller should load.
+        const held = (await this.client.exists(lockKey)) === 1
+        const entry = await this.read<T>(key)
+        if (entry !== undefined && this.now() < entry.expiresAt) return entry
+        if (!held) return undefined
+        const left = deadline - this.now()
+        if (left <= 0) return undefined
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(this.pollMs, left))
+          wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        wake = undefined
+      }
+    } finally {
+      unregister()
+    }
+  }
+}

@@ -1,0 +1,477 @@
+import {
+  assertKnownOptions,
+  type CacheEntry,
+  CacheOptionError,
+  type CacheStore,
+  type DistributedLock,
+  type Duration,
+  globMatcher,
+  type InvalidationKind,
+  parseDuration,
+  type StoreEvent,
+  type StoreEventListener,
+  type TierHealth,
+  type TierStats,
+} from '@strata-cache/core'
+import type { BusEvent, Invalidation, InvalidationBus } from './invalidation.ts'
+import { RedisBus } from './redis-bus.ts'
+import { RedisLock } from './redis-lock.ts'
+
+/** An in-process L1: `peek` for the sync hit path, `purgeWrittenBefore` to drop what a gap may have made stale. */
+export interface L1Store extends CacheStore {
+  purgeWrittenBefore?(epochMs: number): number
+}
+
+/** A shared L2: `isAvailable()` false while its breaker is open. */
+export interface L2Store extends CacheStore {
+  isAvailable?(): boolean
+}
+
+export interface TieredStoreOptions {
+  /** The in-process tier, usually a MemoryStore (same clock as `now`). */
+  l1: L1Store
+  /** The shared tier, usually a RedisStore. */
+  l2: L2Store
+  /** Carries invalidations to the other pods; without one, this store trusts its L1 (single process). */
+  bus?: InvalidationBus
+  /** While the bus is down (or L2 unavailable), an L1 entry is served at most this long after it was written here, or after the bus went down. @default '5s' */
+  degradedL1Ttl?: Duration
+  /** Store name, as reported to the Cache. @default 'tiered' */
+  name?: string
+  /** Distributed single flight; by default a RedisLock over a RedisBus's connection, `false` for none. */
+  lock?: DistributedLock | false
+  /** Clock, epoch ms; give L1 the same one. @default Date.now */
+  now?: () => number
+}
+
+const OPTIONS = ['l1', 'l2', 'bus', 'degradedL1Ttl', 'name', 'lock', 'now'] as const
+
+/** Reads and writes in flight for one key; `epoch` moves whenever the key is invalidated or written. */
+interface KeyActivity {
+  users: number
+  writers: number
+  epoch: number
+}
+
+/** What a read or write captured when it started, to tell at the end whether L1 may take its value. */
+interface Ticket {
+  key: string
+  activity: KeyActivity
+  epoch: number
+  global: number
+}
+
+/**
+ * L1 + L2 + an invalidation bus. Reads L1, then L2 (filling L1); writes L2, then L1, then tells the
+ * other pods. Never puts into L1 a value whose read overlapped an invalidation of its key, and
+ * distrusts L1 whenever the bus may have lost a message (gap, drop, reconnect).
+ */
+export class TieredStore implements CacheStore {
+  readonly name: string
+  readonly l1: L1Store
+  readonly l2: L2Store
+  readonly bus: InvalidationBus | undefined
+  readonly lock: DistributedLock | undefined
+  private readonly degradedMs: number
+  private readonly now: () => number
+  private readonly activity = new Map<string, KeyActivity>()
+  private readonly listeners = new Set<StoreEventListener>()
+  private readonly keyNotices = new Map<string, Set<() => void>>()
+  private readonly unsubscribes: (() => void)[] = []
+  /** Moves on anything that touches many keys (pattern, tags, clear, bus drop): no fill across it. */
+  private globalEpoch = 0
+  private busUp: boolean
+  private busDownAt: number
+  private degradedPurged = false
+  private closed = false
+
+  constructor(options: TieredStoreOptions) {
+    assertKnownOptions('TieredStore', options, OPTIONS)
+    for (const tier of ['l1', 'l2'] as const) {
+      if (typeof options?.[tier]?.get !== 'function') {
+        throw new CacheOptionError(
+          `TieredStore: option "${tier}" is required and must implement CacheStore`,
+          {
+            option: tier,
+          },
+        )
+      }
+    }
+    this.l1 = options.l1
+    this.l2 = options.l2
+    this.bus = options.bus
+    this.name = options.name ?? 'tiered'
+    this.now = options.now ?? Date.now
+    this.degradedMs = parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl')
+    this.busUp = this.bus === undefined || this.bus.isConnected()
+    this.busDownAt = this.now()
+    if (options.lock !== undefined && options.lock !== false) this.lock = options.lock
+    else if (options.lock === undefined && this.bus instanceof RedisBus) {
+      this.lock = new RedisLock({
+        client: this.bus.client,
+        lockPrefix: `${this.bus.prefix.replace(/:$/, '')}#lock:`,
+        read: (key) => this.get(key),
+        onKeyNotice: (key, callback) => this.onKeyNotice(key, callback),
+        now: this.now,
+      })
+    }
+    if (this.bus !== undefined) this.unsubscribes.push(this.bus.subscribe((event) => this.onBusEvent(event)))
+    for (const tier of [this.l1, this.l2]) {
+      const unsubscribe = tier.subscribe?.((event) => this.emit(event))
+      if (unsubscribe !== undefined) this.unsubscribes.push(unsubscribe)
+    }
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  /** L1 only, synchronously; misses while L1 is distrusted. */
+  peek<T>(key: string): CacheEntry<T> | undefined {
+    if (!this.busUp) this.enforceDegradedTtl()
+    return this.l1.peek?.<T>(key)
+  }
+
+  async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+    if (!this.busUp) this.enforceDegradedTtl()
+    const local = this.l1.peek !== undefined ? this.l1.peek<T>(key) : await this.l1.get<T>(key)
+    if (local !== undefined && this.now() < local.expiresAt) return local
+    const ticket = this.begin(key, false)
+    let entry: CacheEntry<T> | undefined
+    try {
+      entry = await this.l2.get<T>(key)
+    } finally {
+      this.end(ticket, false)
+    }
+    if (entry === undefined) {
+      // L2 missed or is down: an L1 entry within grace is still better than nothing.
+      return local
+    }
+    if (this.mayFill(ticket)) await this.writeL1(key, entry)
+    return entry
+  }
+
+  // ---- writes -----------------------------------------------------------------------------------
+
+  async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
+    const ticket = this.begin(key, true)
+    try {
+      // Bad input (unserializable, too large) throws here, before L1 changes: nothing is lost.
+      await this.l2.set(key, entry)
+      // Another write or invalidation of this key overlapped ours: who wins in L2 is unknown, so drop L1's copy.
+      if (this.isCurrent(ticket)) await this.writeL1(key, entry)
+      else await this.l1.delete(key).catch(() => false)
+    } finally {
+      this.end(ticket, true)
+    }
+    await this.publish({ kind: 'key', keys: [key] })
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const ticket = this.begin(key, true)
+    let deleted: boolean
+    try {
+      const available = this.l2Available()
+      const fromL2 = await this.l2.delete(key)
+      const fromL1 = await this.l1.delete(key)
+      deleted = available ? fromL2 : fromL1
+    } finally {
+      this.end(ticket, true)
+    }
+    await this.publish({ kind: 'key', keys: [key] })
+    return deleted
+  }
+
+  async deletePattern(pattern: string): Promise<number> {
+    this.bumpMatching(pattern)
+    const available = this.l2Available()
+    let count: number
+    try {
+      const fromL2 = await this.l2.deletePattern(pattern)
+      const fromL1 = await this.l1.deletePattern(pattern)
+      count = available ? fromL2 : fromL1
+    } finally {
+      this.bumpMatching(pattern)
+    }
+    await this.publish({ kind: 'pattern', pattern })
+    return count
+  }
+
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    this.globalEpoch++
+    const available = this.l2Available()
+    let count: number
+    try {
+      const fromL2 = await this.l2.deleteTags(tags)
+      const fromL1 = await this.l1.deleteTags(tags)
+      count = available ? fromL2 : fromL1
+    } finally {
+      this.globalEpoch++
+    }
+    if (tags.length > 0) await this.publish({ kind: 'tags', tags })
+    return count
+  }
+
+  async clear(): Promise<void> {
+    this.globalEpoch++
+    try {
+      await this.l2.clear()
+      await this.l1.clear()
+    } finally {
+      this.globalEpoch++
+    }
+    await this.publish({ kind: 'clear' })
+  }
+
+  /** Closes the bus, then L1 and L2. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    await this.bus?.close()
+    await Promise.allSettled([this.l1.close(), this.l2.close()])
+    this.listeners.clear()
+  }
+
+  // ---- observing --------------------------------------------------------------------------------
+
+  /** L1's and L2's rows, plus a `bus` row whose details are `{ sent, received, dropped, gaps, reconnects, pending }`. */
+  async stats(): Promise<TierStats[]> {
+    const [l1, l2] = await Promise.all([tierStats(this.l1), tierStats(this.l2)])
+    const rows = [...l1, ...l2]
+    if (this.bus !== undefined) {
+      rows.push({ tier: 'bus', available: this.bus.isConnected(), details: { ...this.bus.counters() } })
+    }
+    return rows
+  }
+
+  /** L1's checks, then L2's and the bus's marked optional: without them the cache is degraded, not down. */
+  async health(): Promise<TierHealth[]> {
+    const [l1, l2] = await Promise.all([tierHealth(this.l1), tierHealth(this.l2)])
+    const checks = [...l1, ...l2.map((check) => ({ ...check, optional: true }))]
+    if (this.bus !== undefined) {
+      const up = this.bus.isConnected()
+      checks.push({
+        tier: 'bus',
+        status: up ? 'up' : 'down',
+        optional: true,
+        ...(up
+          ? {}
+          : { message: 'invalidation bus disconnected: L1 entries are served for degradedL1Ttl at most' }),
+      })
+    }
+    return checks
+  }
+
+  /** L1's and L2's own events, bus state changes, and one `invalidate` event per invalidation applied from the bus. */
+  subscribe(listener: StoreEventListener): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  /** Resolves true once the bus is connected (at once without a bus), false after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<boolean> {
+    return this.bus === undefined ? Promise.resolve(true) : this.bus.ready(timeoutMs)
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private l2Available(): boolean {
+    return this.l2.isAvailable?.() ?? true
+  }
+
+  private begin(key: string, writing: boolean): Ticket {
+    let activity = this.activity.get(key)
+    if (activity === undefined) {
+      activity = { users: 0, writers: 0, epoch: 0 }
+      this.activity.set(key, activity)
+    }
+    activity.users++
+    if (writing) {
+      activity.writers++
+      activity.epoch++
+    }
+    return { key, activity, epoch: activity.epoch, global: this.globalEpoch }
+  }
+
+  private end(ticket: Ticket, writing: boolean): void {
+    const { activity } = ticket
+    if (writing) {
+      activity.writers--
+      // Reads that started while we wrote may hold the old value: they must not fill L1.
+      activity.epoch++
+    }
+    if (--activity.users === 0 && this.activity.get(ticket.key) === activity) this.activity.delete(ticket.key)
+  }
+
+  /** No invalidation or write of the key, and nothing global, since the ticket was taken. */
+  private isCurrent(ticket: Ticket): boolean {
+    return ticket.activity.epoch === ticket.epoch && ticket.global === this.globalEpoch
+  }
+
+  private mayFill(ticket: Ticket): boolean {
+    return this.isCurrent(ticket) && ticket.activity.writers === 0
+  }
+
+  private bumpKey(key: string): void {
+    const activity = this.activity.get(key)
+    if (activity !== undefined) activity.epoch++
+  }
+
+  private bumpMatching(pattern: string): void {
+    const matches = globMatcher(pattern)
+    for (const [key, activity] of this.activity) if (matches(key)) activity.epoch++
+  }
+
+  /** Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. */
+  private async writeL1(key: string, entry: CacheEntry): Promise<void> {
+    let { tier: _, ...copy } = entry
+    if (!this.busUp || !this.l2Available()) {
+      const until = this.now() + this.degradedMs
+      if (copy.staleUntil > until)
+        copy = { ...copy, staleUntil: until, expiresAt: Math.min(copy.expiresAt, until) }
+    }
+    try {
+      await this.l1.set(key, copy)
+    } catch (error) {
+      // L1 refused it (e.g. over its maxBytes): never keep the previous copy in its place.
+      await this.l1.delete(key).catch(() => false)
+      this.emit({ type: 'error', operation: 'set', tier: this.l1.name, error, key })
+    }
+  }
+
+  private async publish(invalidation: Invalidation): Promise<void> {
+    if (this.bus === undefined) return
+    await this.bus.publish(invalidation)
+  }
+
+  /** While the bus is down: entries written before it went down are served for degradedL1Ttl at most. */
+  private enforceDegradedTtl(): void {
+    if (this.degradedPurged || this.now() < this.busDownAt + this.degradedMs) return
+    this.degradedPurged = true
+    this.purgeL1(this.busDownAt)
+  }
+
+  /** Drops L1 entries written before `before` (all of them without purgeWrittenBefore). Synchronous for MemoryStore. */
+  private purgeL1(before: number): void {
+    this.globalEpoch++
+    try {
+      if (this.l1.purgeWrittenBefore !== undefined) this.l1.purgeWrittenBefore(before)
+      else void this.l1.clear().catch(() => {})
+    } catch {
+      void this.l1.clear().catch(() => {})
+    }
+  }
+
+  private onBusEvent(event: BusEvent): void {
+    if (this.closed) return
+    if (event.type === 'invalidation') {
+      this.applyRemote(event.invalidation)
+      return
+    }
+    switch (event.state) {
+      case 'connected':
+        // We cannot know what was published while we were not subscribed: nothing in L1 is trusted.
+        this.busUp = true
+        this.purgeL1(this.now() + 1)
+        break
+      case 'disconnected':
+        this.busUp = false
+        this.busDownAt = this.now()
+        this.degradedPurged = false
+        this.globalEpoch++
+        break
+      case 'gap':
+        this.purgeL1(this.now() + 1)
+        break
+      case 'dropped':
+        break
+    }
+    this.emit({
+      type: 'bus',
+      state: event.state,
+      ...(event.reason === undefined ? {} : { reason: event.reason }),
+      ...(event.dropped === undefined ? {} : { dropped: event.dropped }),
+    })
+  }
+
+  private applyRemote(invalidation: Invalidation): void {
+    // Bumps first and synchronously: a read in flight now must not fill L1 when it lands.
+    const l1 = this.l1
+    const failed = (error: unknown) =>
+      this.emit({ type: 'error', operation: 'invalidate', tier: l1.name, error })
+    let event: StoreEvent
+    switch (invalidation.kind) {
+      case 'key':
+        for (const key of invalidation.keys) {
+          this.bumpKey(key)
+          void l1.delete(key).catch(failed)
+          this.notifyKey(key)
+        }
+        event = { type: 'invalidate', kind: 'key', source: 'bus', keys: invalidation.keys }
+        break
+      case 'pattern':
+        this.bumpMatching(invalidation.pattern)
+        void l1.deletePattern(invalidation.pattern).catch(failed)
+        event = { type: 'invalidate', kind: 'pattern', source: 'bus', pattern: invalidation.pattern }
+        break
+      case 'tags':
+        this.globalEpoch++
+        void l1.deleteTags(invalidation.tags).catch(failed)
+        event = { type: 'invalidate', kind: 'tags', source: 'bus', tags: invalidation.tags }
+        break
+      case 'clear':
+        this.globalEpoch++
+        void l1.clear().catch(failed)
+        event = { type: 'invalidate', kind: 'clear' satisfies InvalidationKind, source: 'bus' }
+        break
+    }
+    this.emit(event)
+  }
+
+  private onKeyNotice(key: string, callback: () => void): () => void {
+    let callbacks = this.keyNotices.get(key)
+    if (callbacks === undefined) {
+      callbacks = new Set()
+      this.keyNotices.set(key, callbacks)
+    }
+    callbacks.add(callback)
+    return () => {
+      const current = this.keyNotices.get(key)
+      if (current === undefined) return
+      current.delete(callback)
+      if (current.size === 0) this.keyNotices.delete(key)
+    }
+  }
+
+  private notifyKey(key: string): void {
+    const callbacks = this.keyNotices.get(key)
+    if (callbacks !== undefined) for (const callback of [...callbacks]) callback()
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch {
+        // The Cache isolates its own listeners; this only guards against a raw subscriber.
+      }
+    }
+  }
+}
+
+async function tierStats(store: CacheStore): Promise<TierStats[]> {
+  try {
+    return (await store.stats?.()) ?? [{ tier: store.name, available: true }]
+  } catch (error) {
+    return [{ tier: store.name, available: false, details: { error: String(error) } }]
+  }
+}
+
+async function tierHealth(store: CacheStore): Promise<TierHealth[]> {
+  try {
+    return (await store.health?.()) ?? [{ tier: store.name, status: 'up' }]
+  } catch (error) {
+    return [{ tier: store.name, status: 'down', message: String(error) }]
+  }
+}

@@ -1,0 +1,245 @@
+import { CacheError, CacheErrorCode } from '@strata-cache/core'
+import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { BusEvent } from '../src/invalidation.ts'
+import { RedisBus } from '../src/redis-bus.ts'
+
+let server: RedisServer
+let admin: Redis
+const open: RedisBus[] = []
+let prefixCounter = 0
+
+beforeAll(async () => {
+  server = await startRedisServer({ ownServer: true })
+  admin = new Redis(server.url)
+})
+afterAll(async () => {
+  admin?.disconnect()
+  await server?.stop()
+})
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((bus) => bus.close()))
+})
+
+function bus(
+  options: Partial<ConstructorParameters<typeof RedisBus>[0]> = {},
+  prefix = `t${++prefixCounter}:`,
+): RedisBus {
+  const created = new RedisBus({ url: server.url, prefix, heartbeat: '200ms', ...options })
+  open.push(created)
+  return created
+}
+
+function record(target: RedisBus): BusEvent[] {
+  const events: BusEvent[] = []
+  target.subscribe((event) => events.push(event))
+  return events
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+describe('RedisBus', () => {
+  it('delivers invalidations to the other instances, not back to the sender', async () => {
+    const prefix = `t${++prefixCounter}:`
+    const a = bus({ instanceId: 'a' }, prefix)
+    const b = bus({ instanceId: 'b' }, prefix)
+    const fromA = record(a)
+    const fromB = record(b)
+    expect(await a.ready()).toBe(true)
+    expect(await b.ready()).toBe(true)
+    await a.publish({ kind: 'key', keys: ['user:1', 'user:2'] })
+    await a.publish({ kind: 'tags', tags: ['t1'] })
+    await until(() => fromB.filter((e) => e.type === 'invalidation').length === 2)
+    expect(fromB.filter((e) => e.type === 'invalidation')).toEqual([
+      { type: 'invalidation', from: 'a', seq: 1, invalidation: { kind: 'key', keys: ['user:1', 'user:2'] } },
+      { type: 'invalidation', from: 'a', seq: 2, invalidation: { kind: 'tags', tags: ['t1'] } },
+    ])
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(fromA.filter((e) => e.type === 'invalidation')).toEqual([])
+    expect(a.counters()).toMatchObject({ sent: 2, received: 0 })
+    expect(b.counters()).toMatchObject({ sent: 0, received: 2, gaps: 0, dropped: 0 })
+  })
+
+  it('keeps channels apart by prefix', async () => {
+    const a = bus({}, 'app1:')
+    const b = bus({}, 'app2:')
+    const events = record(b)
+    await Promise.all([a.ready(), b.ready()])
+    await a.publish({ kind: 'clear' })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(events.filter((e) => e.type === 'invalidation')).toEqual([])
+    expect(a.channel).toBe('app1:bus')
+  })
+
+  it('drops and counts garbage published by hand, and keeps working', async () => {
+    const b = bus()
+    const events = record(b)
+    await b.ready()
+    for (const garbage of [
+      '',
+      'hello',
+      '2|x|1|k|a',
+      '1|x|1|k|bad key',
+      '1|x|1|q|a',
+      '\u0000\u0001',
+      '1|x|0|c|',
+    ]) {
+      await admin.publish(b.channel, garbage)
+    }
+    await admin.publish(b.channel, '1|x|1|k|still:works')
+    await until(() => events.some((e) => e.type === 'invalidation'))
+    const dropped = events.filter((e) => e.type === 'state' && e.state === 'dropped')
+    expect(dropped).toHaveLength(7)
+    expect(dropped.at(-1)).toMatchObject({ dropped: 7 })
+    expect(b.counters()).toMatchObject({ dropped: 7, received: 1 })
+    expect(b.isConnected()).toBe(true)
+  })
+
+  it('reports a gap in a sender sequence', async () => {
+    const b = bus()
+    const events = record(b)
+    await b.ready()
+    await admin.publish(b.channel, '1|x|1|k|a')
+    await admin.publish(b.channel, '1|x|2|k|a')
+    await admin.publish(b.channel, '1|x|4|k|a') // 3 was lost
+    await admin.publish(b.channel, '1|y|9|k|a') // first message from y: no baseline, no gap
+    await until(() => b.counters().received === 4)
+    expect(events.filter((e) => e.type === 'state' && e.state === 'gap')).toEqual([
+      { type: 'state', state: 'gap', reason: 'instance x: expected sequence 3, got 4' },
+    ])
+    expect(b.counters().gaps).toBe(1)
+  })
+
+  it('reports a killed subscriber connection, reconnects and resubscribes', async () => {
+    const prefix = `t${++prefixCounter}:`
+    const a = bus({ instanceId: 'a' }, prefix)
+    const b = bus({ instanceId: 'b' }, prefix)
+    await Promise.all([a.ready(), b.ready()])
+    const events = record(b)
+    await admin.client('KILL', 'TYPE', 'pubsub')
+    await until(() => events.filter((e) => e.type === 'state' && e.state === 'connected').length === 1)
+    expect(events.filter((e) => e.type === 'state').map((e) => (e as { state: string }).state)).toEqual([
+      'disconnected',
+      'connected',
+    ])
+    expect(b.counters().reconnects).toBe(1)
+    await a.publish({ kind: 'key', keys: ['after'] })
+    await until(() => events.some((e) => e.type === 'invalidation'))
+  })
+
+  it('queues invalidations while Redis is down and publishes them when it is back, latest wins', async () => {
+    const own = await startRedisServer({ ownServer: true })
+    const a = new RedisBus({ url: own.url, instanceId: 'a', heartbeat: '100ms' })
+    const b = new RedisBus({ url: own.url, instanceId: 'b', heartbeat: '100ms' })
+    open.push(a, b)
+    const events = record(b)
+    try {
+      await Promise.all([a.ready(), b.ready()])
+      await own.kill()
+      await until(() => !a.isConnected() && !b.isConnected())
+      await a.publish({ kind: 'key', keys: ['k1'] })
+      await a.publish({ kind: 'key', keys: ['k2'] })
+      await a.publish({ kind: 'key', keys: ['k1'] }) // same invalidation again: sent once
+      expect(a.counters().pending).toBe(2)
+      await own.restart()
+      await until(() => events.filter((e) => e.type === 'invalidation').length >= 2, 10_000)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const received = events
+        .filter((e) => e.type === 'invalidation')
+        .map((e) => (e as { invalidation: unknown }).invalidation)
+      expect(received).toEqual([
+        { kind: 'key', keys: ['k2'] },
+        { kind: 'key', keys: ['k1'] },
+      ])
+      expect(a.counters().pending).toBe(0)
+    } finally {
+      await a.close()
+      await b.close()
+      await own.stop()
+    }
+  })
+
+  it('collapses an overflowing queue into one clear', async () => {
+    const own = await startRedisServer({ ownServer: true })
+    const a = new RedisBus({ url: own.url, instanceId: 'a', maxPending: 3, heartbeat: '100ms' })
+    const b = new RedisBus({ url: own.url, instanceId: 'b', heartbeat: '100ms' })
+    open.push(a, b)
+    const events = record(b)
+    try {
+      await Promise.all([a.ready(), b.ready()])
+      own.pause()
+      for (let i = 0; i < 10; i++) await a.publish({ kind: 'key', keys: [`k${i}`] })
+      expect(a.counters().pending).toBe(1)
+      own.resume()
+      const kinds = () =>
+        events
+          .filter((e) => e.type === 'invalidation')
+          .map((e) => (e as { invalidation: { kind: string } }).invalidation)
+      await until(() => kinds().some((i) => i.kind === 'clear'), 10_000)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      // The first publish reached the stopped server's socket before it timed out, so Redis delivers
+      // it on resume; everything after it was collapsed into the one clear.
+      expect(kinds().filter((i) => i.kind === 'clear')).toHaveLength(1)
+      expect(kinds().filter((i) => i.kind !== 'clear')).toEqual(
+        kinds().length === 2 ? [{ kind: 'key', keys: ['k0'] }] : [],
+      )
+      expect(a.counters().pending).toBe(0)
+    } finally {
+      own.resume()
+      await a.close()
+      await b.close()
+      await own.stop()
+    }
+  })
+
+  it('treats a hung server (SIGSTOP) as a drop via the heartbeat, then reconnects', async () => {
+    const own = await startRedisServer({ ownServer: true })
+    const b = new RedisBus({ url: own.url, heartbeat: '100ms' })
+    open.push(b)
+    const events = record(b)
+    try {
+      await b.ready()
+      own.pause()
+      await until(() => !b.isConnected(), 3000)
+      expect(events.at(-1)).toMatchObject({ type: 'state', state: 'disconnected' })
+      own.resume()
+      await until(() => b.isConnected(), 10_000)
+      expect(b.counters().reconnects).toBe(1)
+    } finally {
+      own.resume()
+      await b.close()
+      await own.stop()
+    }
+  })
+
+  it('refuses bad options with a clear error', () => {
+    const attempts: [Record<string, unknown>, string][] = [
+      [{ url: 'redis://x', colour: 'red' }, 'unknown option "colour"'],
+      [{}, 'give "url" or "redis"'],
+      [{ url: 'redis://x', prefix: 'a b' }, 'option "prefix"'],
+      [{ url: 'redis://x', instanceId: 'a|b' }, 'option "instanceId"'],
+      [{ url: 'redis://x', maxPending: 0 }, 'option "maxPending"'],
+      [{ url: 'redis://x', heartbeat: 'soon' }, 'heartbeat'],
+    ]
+    for (const [options, message] of attempts) {
+      let error: unknown
+      try {
+        new RedisBus(options as never)
+      } catch (e) {
+        error = e
+      }
+      expect(CacheError.is(error), message).toBe(true)
+      expect((error as Error).message).toContain(message)
+      expect([CacheErrorCode.INVALID_OPTION, CacheErrorCode.INVALID_DURATION]).toContain(
+        (error as CacheError).code,
+      )
+    }
+  })
+})
