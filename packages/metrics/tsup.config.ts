@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
 import { packageBuild } from '../../tsup.base.ts'
 
-export default defineConfig(packageBuild())
+// Subpath entries let an app that installed only one of the two peer dependencies import its half.
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/prometheus.ts', 'src/open-telemetry.ts'] }))

@@ -1,0 +1,8 @@
+export { LOADER_BUCKETS, OPERATION_BUCKETS } from './buckets.ts'
+export type { KeyPatternFn } from './labels.ts'
+export { errorTypeOf, OVERFLOW_PATTERN } from './labels.ts'
+export type { OpenTelemetryMetricsOptions } from './open-telemetry.ts'
+export { openTelemetryMetrics } from './open-telemetry.ts'
+export type { PrometheusMetricsOptions } from './prometheus.ts'
+export { prometheusMetrics } from './prometheus.ts'
+export { BreakerValue } from './tier-figures.ts'
