@@ -1,0 +1,197 @@
+/**
+ * `pnpm bench:compare [--scenarios a,b] [--libs a,b] [--dry]`: starts its own redis-server on
+ * loopback, runs every scenario for every library (each in a fresh process) plus the baselines,
+ * writes bench/RESULTS.md and bench/results.json, and stops everything it started, by pid.
+ * `--dry` prints the report instead of writing the files (for partial runs).
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release, totalmem } from 'node:os'
+import { startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { Redis } from 'ioredis'
+import { redisBenchmarkBaselines } from './baselines.ts'
+import { contenders, onlyIn } from './contenders/index.ts'
+import { forkTs, killAllChildren, waitExit } from './processes.ts'
+import { renderReport } from './report.ts'
+import { serve } from './rpc.ts'
+import type { ScenarioResult } from './scenario.ts'
+import { scenarios } from './scenarios/index.ts'
+
+const RUN_LIMIT_MS = 9.5 * 60_000
+const WORKER_LIMIT_MS = 90_000
+
+function argList(name: string): string[] | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : (process.argv[i + 1] ?? '').split(',').filter(Boolean)
+}
+const pickedScenarios = argList('scenarios')
+const pickedLibs = argList('libs')
+const dry = process.argv.includes('--dry')
+
+const benchDir = new URL('../../', import.meta.url)
+const started = Date.now()
+const server = await startRedisServer({ ownServer: true })
+let paused = false
+
+async function shutdown(): Promise<void> {
+  killAllChildren()
+  if (paused) {
+    try {
+      server.resume()
+    } catch {
+      // Already gone.
+    }
+  }
+  await server.stop()
+}
+
+// Whatever happens, nothing this run started outlives it.
+const runTimer = setTimeout(async () => {
+  console.error(`bench:compare: over ${RUN_LIMIT_MS / 60_000} min, stopping`)
+  await shutdown()
+  process.exit(1)
+}, RUN_LIMIT_MS)
+runTimer.unref()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    await shutdown()
+    process.exit(130)
+  })
+}
+
+function log(text: string): void {
+  process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${text}\n`)
+}
+
+/** Runs `worker.ts <scenario> <library>` and collects what it reports (or why it failed). */
+async function runWorker(scenario: string, library: string): Promise<ScenarioResult[]> {
+  const child = forkTs('./worker.ts', [scenario, library], { STRATA_BENCH_REDIS_URL: server.url })
+  const collected: ScenarioResult[] = []
+  serve(child, {
+    redis({ signal }: { signal: 'SIGSTOP' | 'SIGCONT' }) {
+      if (signal === 'SIGSTOP') {
+        server.pause()
+        paused = true
+      } else {
+        server.resume()
+        paused = false
+      }
+      return true
+    },
+    result(results: ScenarioResult[]) {
+      collected.push(...results)
+      return true
+    },
+  })
+  const t = Date.now()
+  const code = await waitExit(child, WORKER_LIMIT_MS)
+  if (paused) {
+    server.resume()
+    paused = false
+  }
+  if (collected.length === 0) {
+    collected.push({
+      scenario,
+      library,
+      errors: 0,
+      checks: {},
+      failure:
+        Date.now() - t >= WORKER_LIMIT_MS
+          ? `no result within ${WORKER_LIMIT_MS / 1000} s (killed)`
+          : `worker exited with code ${code} and no result`,
+    })
+  }
+  return collected
+}
+
+function installedVersion(pkg: string): string {
+  try {
+    return JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, benchDir), 'utf8')).version
+  } catch {
+    return 'not installed'
+  }
+}
+
+function machine(): Record<string, string> {
+  const cpu = cpus()
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim()
+    } catch {
+      return 'unknown'
+    }
+  }
+  return {
+    CPU: `${cpu[0]?.model ?? 'unknown'} × ${cpu.length} (shared with other work on this host)`,
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    OS: `Linux ${release()}`,
+    Node: process.version,
+    Redis: sh('redis-server', ['--version']),
+    'load average at start (1/5/15 min)': loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / '),
+    commit: sh('git', ['rev-parse', '--short', 'HEAD']),
+  }
+}
+
+let exitCode = 0
+try {
+  const info = machine()
+  const admin = new Redis(server.url)
+  const results: ScenarioResult[] = []
+  const libs = contenders.filter((c) => pickedLibs === undefined || pickedLibs.includes(c.id))
+  const runScenarios = scenarios.filter(
+    (s) => pickedScenarios === undefined || pickedScenarios.includes(s.id),
+  )
+
+  if (pickedScenarios === undefined || pickedScenarios.includes('baselines')) {
+    log('baselines: lru-cache, ioredis')
+    results.push(...(await runWorker('baselines', 'baseline')))
+    log('baselines: redis-benchmark')
+    results.push(...(await redisBenchmarkBaselines(server.host, server.port)))
+  }
+  for (const scenario of runScenarios) {
+    for (const lib of libs) {
+      const only = onlyIn[lib.id]
+      if (only !== undefined && !only.includes(scenario.id)) continue
+      await admin.flushall()
+      log(`${scenario.id}: ${lib.id}`)
+      const out = await runWorker(scenario.id, lib.id)
+      for (const r of out) if (r.failure) log(`  failed: ${r.failure.split('\n')[0]}`)
+      results.push(...out)
+    }
+  }
+  admin.disconnect()
+
+  const versions: Record<string, string> = {}
+  for (const pkg of [...new Set(libs.flatMap((c) => c.packages)), 'ioredis', 'lru-cache'])
+    versions[pkg] = installedVersion(pkg)
+  const durationS = (Date.now() - started) / 1000
+  const report = renderReport(results, {
+    startedAt: new Date(started).toISOString(),
+    durationS,
+    machine: info,
+    versions,
+    contenders: libs,
+    scenarios: runScenarios,
+    command: `pnpm bench:compare${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+  })
+  if (dry) {
+    console.log(report)
+  } else {
+    writeFileSync(new URL('RESULTS.md', benchDir), report)
+    writeFileSync(
+      new URL('results.json', benchDir),
+      `${JSON.stringify({ startedAt: new Date(started).toISOString(), durationS, machine: info, versions, results }, null, 2)}\n`,
+    )
+    log('wrote bench/RESULTS.md and bench/results.json')
+  }
+  log(`done in ${durationS.toFixed(0)} s`)
+} catch (error) {
+  console.error(error)
+  exitCode = 1
+} finally {
+  clearTimeout(runTimer)
+  await shutdown()
+}
+process.exit(exitCode)

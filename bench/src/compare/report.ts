@@ -1,0 +1,268 @@
+/** Renders the results of one run as bench/RESULTS.md. */
+import type { Contender } from './contenders/contender.ts'
+import type { Scenario, ScenarioResult } from './scenario.ts'
+
+export interface RunInfo {
+  startedAt: string
+  durationS: number
+  machine: Record<string, string>
+  versions: Record<string, string>
+  contenders: readonly Contender[]
+  scenarios: readonly Scenario[]
+  command: string
+}
+
+type Cell = (r: ScenarioResult) => string
+interface Column {
+  title: string
+  cell: Cell
+}
+
+export function fmtOps(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US')
+}
+
+export function fmtMs(ms: number | undefined | null): string {
+  if (ms === undefined || ms === null || !Number.isFinite(ms)) return '–'
+  if (ms < 0.001) return `${(ms * 1e6).toFixed(0)} ns`
+  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`
+  if (ms < 100) return `${ms.toFixed(2)} ms`
+  return `${Math.round(ms).toLocaleString('en-US')} ms`
+}
+
+const check =
+  (
+    name: string,
+    format: (v: unknown) => string = (v) => (v === null || v === undefined ? '–' : String(v)),
+  ): Cell =>
+  (r) =>
+    format(r.checks[name])
+
+const opsCol: Column = { title: 'ops/s', cell: (r) => fmtOps(r.opsPerSec) }
+const p50Col: Column = { title: 'p50', cell: (r) => fmtMs(r.p50Ms) }
+const p99Col: Column = { title: 'p99', cell: (r) => fmtMs(r.p99Ms) }
+const maxCol: Column = { title: 'max', cell: (r) => fmtMs(r.maxMs) }
+const errCol: Column = { title: 'errors thrown', cell: (r) => String(r.errors) }
+
+/** Per scenario: its columns, and the headline figure the ratio to Strata is taken on. */
+const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p50' | 'none' }> = {
+  'l1-get': {
+    headline: 'ops',
+    columns: [
+      opsCol,
+      p50Col,
+      p99Col,
+      {
+        title: 'misses / wrong values',
+        cell: (r) => `${r.checks.missesDuringRun ?? 0} / ${r.checks.wrongValuesAfterSet ?? 0}`,
+      },
+    ],
+  },
+  'l1-get-or-set': {
+    headline: 'ops',
+    columns: [
+      opsCol,
+      p50Col,
+      p99Col,
+      {
+        title: 'extra loader calls / wrong values',
+        cell: (r) => `${r.checks.extraLoaderCalls ?? 0} / ${r.checks.wrongValues ?? 0}`,
+      },
+    ],
+  },
+  'l2-get': {
+    headline: 'ops',
+    columns: [
+      opsCol,
+      p50Col,
+      p99Col,
+      errCol,
+      {
+        title: 'misses of written keys / wrong values',
+        cell: (r) => `${r.checks.missesOfWrittenKeys ?? r.checks.misses ?? 0} / ${r.checks.wrongValues ?? 0}`,
+      },
+    ],
+  },
+  'cold-get-or-set': {
+    headline: 'ops',
+    columns: [
+      opsCol,
+      p50Col,
+      p99Col,
+      errCol,
+      {
+        title: 'loader calls per call',
+        cell: check('loaderCallsPerCall', (v) => (typeof v === 'number' ? v.toFixed(2) : '–')),
+      },
+      { title: 'not readable from another instance', cell: check('notReadableFromAnotherInstance') },
+    ],
+  },
+  invalidation: {
+    headline: 'p99',
+    columns: [
+      p50Col,
+      p99Col,
+      maxCol,
+      {
+        title: 'updates unseen by B within 1 s',
+        cell: (r) => `${r.checks.unseenWithin1s ?? '–'} / ${r.ops ?? '–'}`,
+      },
+      { title: 'last version B read', cell: check('lastVersionSeenByB') },
+      errCol,
+    ],
+  },
+  stampede: {
+    headline: 'none',
+    columns: [
+      { title: 'loader calls, 1 process', cell: check('loaderCallsOneProcess', fmtCount) },
+      { title: 'loader calls, 2 processes', cell: check('loaderCallsTwoProcesses', fmtCount) },
+      {
+        title: 'distinct values (1 / 2 proc.)',
+        cell: (r) =>
+          `${r.checks.distinctValuesOneProcess ?? '–'} / ${r.checks.distinctValuesTwoProcesses ?? '–'}`,
+      },
+      p99Col,
+      errCol,
+    ],
+  },
+  outage: {
+    headline: 'p99',
+    columns: [
+      { title: 'errors thrown during outage', cell: (r) => String(r.errors) },
+      { title: 'p99 during outage', cell: (r) => fmtMs(r.p99Ms) },
+      { title: 'max during outage', cell: (r) => fmtMs(r.maxMs) },
+      { title: 'calls completed/s during outage', cell: (r) => fmtOps(r.opsPerSec) },
+      {
+        title: 'recovery after SIGCONT',
+        cell: check('recoveredMs', (v) => (typeof v === 'number' ? fmtMs(v) : 'not within 10 s')),
+      },
+      { title: 'still pending at end', cell: check('stillPendingAtEnd') },
+      { title: 'p99 before outage', cell: check('p99BeforeOutageMs', (v) => fmtMs(v as number)) },
+    ],
+  },
+}
+
+function fmtCount(v: unknown): string {
+  return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : '–'
+}
+
+function ratio(r: ScenarioResult, strata: ScenarioResult | undefined, headline: string): string {
+  if (strata === undefined || r.failure) return '–'
+  if (headline === 'ops' && r.opsPerSec && strata.opsPerSec)
+    return `${(r.opsPerSec / strata.opsPerSec).toFixed(2)}×`
+  if (headline === 'p99' && r.p99Ms !== undefined && strata.p99Ms)
+    return `${(r.p99Ms / strata.p99Ms).toFixed(2)}×`
+  return '–'
+}
+
+function labelOf(id: string, contenders: readonly Contender[]): string {
+  if (id.startsWith('baseline:')) return `*${id.slice('baseline:'.length)}* (baseline)`
+  return contenders.find((c) => c.id === id)?.label ?? id
+}
+
+export function renderReport(results: readonly ScenarioResult[], info: RunInfo): string {
+  const out: string[] = []
+  out.push('# Strata side by side with BentoCache, cacheable and cache-manager', '')
+  out.push(
+    `Generated by \`${info.command}\` on ${info.startedAt} in ${info.durationS.toFixed(0)} s; regenerate it rather than editing it. Raw figures: [results.json](./results.json).`,
+    '',
+  )
+  out.push(
+    'Every library ran against the same redis-server, started by the run on loopback, one library at a time, each scenario in a fresh Node process (Redis flushed in between). Baselines ran in the same run.',
+    '',
+  )
+  out.push('## Machine', '')
+  for (const [k, v] of Object.entries(info.machine)) out.push(`- ${k}: ${v}`)
+  out.push('', '## Versions', '')
+  for (const [k, v] of Object.entries(info.versions)) out.push(`- ${k}: ${v}`)
+  out.push('', '## Setup of each library', '', '| library | configuration |', '|---|---|')
+  for (const c of info.contenders) out.push(`| ${c.label} | \`${c.setup.replaceAll('|', '\\|')}\` |`)
+  out.push('')
+
+  out.push('## Summary', '')
+  out.push(
+    "Ratio columns: the library's figure divided by Strata's — throughput for the ops/s scenarios (below 1 = slower than Strata), p99 latency for invalidation and outage (above 1 = slower than Strata).",
+    '',
+  )
+  const libs = info.contenders.filter((c) => c.id !== 'strata-lock')
+  out.push(
+    `| scenario | ${libs.map((c) => c.label).join(' | ')} |`,
+    `|---|${libs.map(() => '---').join('|')}|`,
+  )
+  for (const s of info.scenarios) {
+    const layout = layouts[s.id]!
+    const strata = results.find((r) => r.scenario === s.id && r.library === 'strata')
+    const cells = libs.map((c) => {
+      const r = results.find((x) => x.scenario === s.id && x.library === c.id)
+      if (r === undefined) return 'not run'
+      if (r.failure) return 'failed'
+      return summaryCell(s.id, r, strata, layout.headline)
+    })
+    out.push(`| ${s.title} | ${cells.join(' | ')} |`)
+  }
+  out.push('')
+
+  for (const s of info.scenarios) {
+    const layout = layouts[s.id]!
+    out.push(`## ${s.title}`, '', s.description, '')
+    const rows = results.filter((r) => r.scenario === s.id)
+    const strata = rows.find((r) => r.library === 'strata')
+    const withRatio = layout.headline !== 'none'
+    const head = [
+      'library',
+      ...layout.columns.map((c) => c.title),
+      ...(withRatio ? [`ratio to Strata (${layout.headline === 'ops' ? 'ops/s' : 'p99'})`] : []),
+    ]
+    out.push(`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`)
+    const ordered = [
+      ...rows.filter((r) => !r.library.startsWith('baseline:')),
+      ...rows.filter((r) => r.library.startsWith('baseline:')),
+    ]
+    for (const r of ordered) {
+      if (r.failure) {
+        out.push(
+          `| ${labelOf(r.library, info.contenders)} | failed: ${r.failure.split('\n')[0]!.replaceAll('|', '\\|').slice(0, 160)} |`,
+        )
+        continue
+      }
+      const cells = layout.columns.map((c) => c.cell(r))
+      out.push(
+        `| ${[labelOf(r.library, info.contenders), ...cells, ...(withRatio ? [ratio(r, strata, layout.headline)] : [])].join(' | ')} |`,
+      )
+    }
+    const notes = rows.flatMap((r) =>
+      (r.notes ?? []).map((n) => `${labelOf(r.library, info.contenders)}: ${n}`),
+    )
+    const extra = rows.filter(
+      (r) => (r.checks.unhandledRejections ?? 0) !== 0 || (r.checks.uncaughtExceptions ?? 0) !== 0,
+    )
+    for (const r of extra)
+      notes.push(
+        `${labelOf(r.library, info.contenders)}: ${r.checks.unhandledRejections} unhandled rejections, ${r.checks.uncaughtExceptions} uncaught exceptions in the process`,
+      )
+    if (notes.length > 0) {
+      out.push('')
+      for (const n of notes) out.push(`- ${n.replaceAll('\n', ' ')}`)
+    }
+    out.push('')
+  }
+  return out.join('\n')
+}
+
+function summaryCell(
+  scenario: string,
+  r: ScenarioResult,
+  strata: ScenarioResult | undefined,
+  headline: string,
+): string {
+  switch (scenario) {
+    case 'invalidation':
+      return `p99 ${fmtMs(r.p99Ms)}, ${r.checks.unseenWithin1s}/${r.ops} unseen (${ratio(r, strata, headline)})`
+    case 'stampede':
+      return `${fmtCount(r.checks.loaderCallsOneProcess)} / ${fmtCount(r.checks.loaderCallsTwoProcesses)} loader calls (1 / 2 processes)`
+    case 'outage':
+      return `${r.errors} errors, p99 ${fmtMs(r.p99Ms)}, recovered ${typeof r.checks.recoveredMs === 'number' ? `in ${fmtMs(r.checks.recoveredMs)}` : 'not within 10 s'}`
+    default:
+      return `${fmtOps(r.opsPerSec)} ops/s (${ratio(r, strata, headline)})`
+  }
+}

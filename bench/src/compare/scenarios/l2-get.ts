@@ -1,0 +1,46 @@
+import { concurrentRun, sleep } from '../measure.ts'
+import { isPayloadOf, makePayload } from '../payload.ts'
+import type { Scenario } from '../scenario.ts'
+
+const KEYS = 20_000
+const CONCURRENCY = 100
+
+export const l2GetScenario: Scenario = {
+  id: 'l2-get',
+  title: 'L2-only get, 100 concurrent callers',
+  description: `A first instance writes ${KEYS.toLocaleString('en-US')} ~1 KB keys; a second, fresh instance (empty L1) reads each key once with ${CONCURRENCY} concurrent callers, so every read misses L1 and hits Redis. ops/s, p50/p99 per call; a read that returns nothing or the wrong object is counted.`,
+  async run(ctx) {
+    const writer = await ctx.create()
+    const keys = Array.from({ length: KEYS }, (_, i) => `l2:item:${i}`)
+    const fill = await concurrentRun((i) => writer.set(keys[i]!, makePayload(i)), {
+      concurrency: CONCURRENCY,
+      durationMs: 30_000,
+      maxOps: KEYS,
+    })
+    await sleep(300)
+    const reader = await ctx.create()
+    await sleep(200)
+    let misses = 0
+    let wrong = 0
+    const result = await concurrentRun(
+      async (i) => {
+        const value = await reader.get(keys[i]!)
+        if (value === undefined) misses++
+        else if (!isPayloadOf(value, i)) wrong++
+      },
+      { concurrency: CONCURRENCY, durationMs: 20_000, maxOps: KEYS },
+    )
+    return {
+      scenario: this.id,
+      library: ctx.contender.id,
+      opsPerSec: result.opsPerSec,
+      ops: result.ops,
+      p50Ms: result.p50,
+      p99Ms: result.p99,
+      maxMs: result.max,
+      errors: result.errors,
+      checks: { missesOfWrittenKeys: misses, wrongValues: wrong, writeErrors: fill.errors },
+      ...(result.firstError === undefined ? {} : { notes: [`first error: ${result.firstError}`] }),
+    }
+  },
+}
