@@ -349,7 +349,8 @@ export class TieredStore implements CacheStore {
   private enforceDegradedTtl(): void {
     if (this.degradedPurged || this.now() < this.busDownAt + this.degradedMs) return
     this.degradedPurged = true
-    this.purgeL1(this.busDownAt)
+    // +1: an entry written in the very millisecond of the drop is not known to be safe either.
+    this.purgeL1(this.busDownAt + 1)
   }
 
   /** Drops L1 entries written before `before` (all of them without purgeWrittenBefore). Synchronous for MemoryStore. */
