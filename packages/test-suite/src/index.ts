@@ -1,0 +1,9 @@
+export type {
+  StoreCapabilities,
+  StoreConformanceOptions,
+  StoreFactoryContext,
+} from './describe-store-conformance.ts'
+export { describeStoreConformance } from './describe-store-conformance.ts'
+export type { ManualClock } from './manual-clock.ts'
+export { createManualClock } from './manual-clock.ts'
+export { sampleValues, unserializableValues } from './sample-values.ts'
