@@ -29,6 +29,8 @@ const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 const INTERNAL_MARK = '#'
 const SCAN_COUNT = 1000
 const TAG_SCAN_COUNT = 500
+// getMany/setMany chunks: each chunk is one pipelined round trip under its own deadline.
+const BATCH_SIZE = 500
 const PREFIX_PATTERN = /^[\x21-\x7e]{0,128}$/
 
 /** An error the caller did not cause: the store absorbs it (miss / no-op) and reports it. */
@@ -410,20 +412,35 @@ export class RedisStore implements CacheStore {
     return this.now() < entry.staleUntil ? entry : undefined
   }
 
-  private writeCommands(client: RedisClient, key: string, text: string, ttlMs: number, entry: CacheEntry) {
-    const full = this.keyFor(key)
-    if (ttlMs <= 0) return [client.unlink(full)]
+  /** The commands that write a batch: one SET PX (or UNLINK) per entry, then one SADD + expiry per tag. */
+  private writeCommands(
+    client: RedisClient,
+    items: readonly { key: string; text: string; ttlMs: number; entry: CacheEntry }[],
+  ): Promise<unknown>[] {
     const commands: Promise<unknown>[] = []
-    // Tag sets first: a deleteTags racing this write then finds the key.
-    if (entry.tags !== undefined) {
+    const tagged = new Map<string, { members: string[]; ttlMs: number }>()
+    for (const { key, ttlMs, entry } of items) {
+      if (ttlMs <= 0 || entry.tags === undefined) continue
       for (const tag of entry.tags) {
-        const tagKey = this.tagKeyFor(tag)
-        commands.push(client.sadd(tagKey, key))
-        // A set lives at least as long as its longest member: set a TTL if none, else only extend it.
-        commands.push(client.pexpire(tagKey, ttlMs, 'NX'), client.pexpire(tagKey, ttlMs, 'GT'))
+        const group = tagged.get(tag)
+        if (group === undefined) tagged.set(tag, { members: [key], ttlMs })
+        else {
+          group.members.push(key)
+          group.ttlMs = Math.max(group.ttlMs, ttlMs)
+        }
       }
     }
-    commands.push(client.set(full, text, 'PX', ttlMs))
+    // Tag sets first: a deleteTags racing this write then finds the keys.
+    for (const [tag, { members, ttlMs }] of tagged) {
+      const tagKey = this.tagKeyFor(tag)
+      commands.push(client.sadd(tagKey, ...members))
+      // A set lives at least as long as its longest member: set a TTL if none, else only extend it.
+      commands.push(client.pexpire(tagKey, ttlMs, 'NX'), client.pexpire(tagKey, ttlMs, 'GT'))
+    }
+    for (const { key, text, ttlMs } of items) {
+      const full = this.keyFor(key)
+      commands.push(ttlMs <= 0 ? client.unlink(full) : client.set(full, text, 'PX', ttlMs))
+    }
     return commands
   }
 
@@ -541,7 +558,7 @@ export class RedisStore implements CacheStore {
   // ---- CacheStore -------------------------------------------------------------------------------
 
   /** The entry under `key`, or undefined (also when Redis is unavailable, or the entry is corrupt). */
-  get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+  async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
     this.assertOpen()
     return this.run('get', key, undefined, true, async (client) => {
       let text: string | null
@@ -570,16 +587,26 @@ export class RedisStore implements CacheStore {
   }
 
   /** Entries for many keys in one round trip (MGET; per-node pipelines on a cluster). */
-  getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
+  async getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
     this.assertOpen()
     const misses = (): (CacheEntry<T> | undefined)[] => keys.map(() => undefined)
-    if (keys.length === 0) return Promise.resolve([])
-    return this.run('getMany', undefined, misses(), true, async (client) => {
-      const texts = await this.getTexts(
-        client,
-        keys.map((k) => this.keyFor(k)),
-      )
-      return Promise.all(keys.map((key, i) => this.readBack<T>(client, 'getMany', key, texts[i] ?? null)))
+    if (keys.length === 0) return []
+    return this.run('getMany', undefined, misses(), false, async (client) => {
+      const out: (CacheEntry<T> | undefined)[] = []
+      for (let i = 0; i < keys.length; i += BATCH_SIZE) {
+        const chunk = keys.slice(i, i + BATCH_SIZE)
+        const entries = await this.deadline(
+          this.getTexts(
+            client,
+            chunk.map((k) => this.keyFor(k)),
+          ).then((texts) =>
+            Promise.all(chunk.map((key, j) => this.readBack<T>(client, 'getMany', key, texts[j] ?? null))),
+          ),
+          'getMany',
+        )
+        out.push(...entries)
+      }
+      return out
     })
   }
 
@@ -588,7 +615,7 @@ export class RedisStore implements CacheStore {
     this.assertOpen()
     const { text, ttlMs } = this.encode(key, entry)
     await this.run('set', key, undefined, true, async (client) => {
-      await Promise.all(this.writeCommands(client, key, text, ttlMs, entry))
+      await Promise.all(this.writeCommands(client, [{ key, text, ttlMs, entry }]))
     })
   }
 
@@ -597,19 +624,23 @@ export class RedisStore implements CacheStore {
     this.assertOpen()
     const encoded = entries.map(([key, entry]) => ({ key, entry, ...this.encode(key, entry) }))
     if (encoded.length === 0) return
-    await this.run('setMany', undefined, undefined, true, async (client) => {
-      await Promise.all(encoded.flatMap((e) => this.writeCommands(client, e.key, e.text, e.ttlMs, e.entry)))
+    // Chunks, each under its own deadline: a big batch is not one round trip.
+    await this.run('setMany', undefined, undefined, false, async (client) => {
+      for (let i = 0; i < encoded.length; i += BATCH_SIZE) {
+        const chunk = encoded.slice(i, i + BATCH_SIZE)
+        await this.deadline(Promise.all(this.writeCommands(client, chunk)), 'setMany')
+      }
     })
   }
 
   /** True when an entry was removed; false when there was none or Redis is unavailable. */
-  delete(key: string): Promise<boolean> {
+  async delete(key: string): Promise<boolean> {
     this.assertOpen()
     return this.run('delete', key, false, true, async (client) => (await client.unlink(this.keyFor(key))) > 0)
   }
 
   /** SCAN (every master) + UNLINK in batches of this store's keys matching `pattern`; never KEYS. */
-  deletePattern(pattern: string): Promise<number> {
+  async deletePattern(pattern: string): Promise<number> {
     this.assertOpen()
     validatePattern(pattern)
     const internal = this.prefix + INTERNAL_MARK
@@ -627,10 +658,10 @@ export class RedisStore implements CacheStore {
    * For each tag, walks its set (SSCAN) and UNLINKs the members that still carry the tag; time is
    * proportional to the tagged keys, never a keyspace scan. A key re-written without the tag is kept.
    */
-  deleteTags(tags: readonly string[]): Promise<number> {
+  async deleteTags(tags: readonly string[]): Promise<number> {
     this.assertOpen()
     validateTags(tags)
-    if (tags.length === 0) return Promise.resolve(0)
+    if (tags.length === 0) return 0
     return this.run('deleteTags', undefined, 0, false, async (client) => {
       let removed = 0
       for (const tag of new Set(tags)) {
@@ -694,6 +725,7 @@ export class RedisStore implements CacheStore {
 
   /** Availability, breaker, failure counts, PING latency and INFO figures (summed over masters on a cluster). */
   async stats(): Promise<TierStats[]> {
+    if (!this.closed && !this.pool.everReady) await this.pool.waitReady(this.connectTimeoutMs)
     const details: Record<string, unknown> = {
       breaker: this.breaker.state,
       failureCount: this.breaker.failures,
@@ -723,6 +755,7 @@ export class RedisStore implements CacheStore {
 
   /** `up` when Redis answers PING within the deadline and the breaker is closed; `down` otherwise. */
   async health(): Promise<TierHealth[]> {
+    if (!this.closed && !this.pool.everReady) await this.pool.waitReady(this.connectTimeoutMs)
     const details = { breaker: this.breaker.state, readyConnections: this.pool.readyCount() }
     if (this.closed) return [{ tier: this.name, status: 'down', message: 'store closed', details }]
     if (this.breaker.state !== 'closed') {
