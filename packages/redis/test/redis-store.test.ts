@@ -3,7 +3,7 @@ import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/red
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
-import { commandCalls, entry, recordEvents, uniquePrefix } from './helpers.ts'
+import { commandCalls, entry, uniquePrefix } from './helpers.ts'
 
 let server: RedisServer
 let raw: Redis
@@ -89,9 +89,9 @@ describe('RedisStore entries', () => {
   it('setMany checks every value before writing any', async () => {
     const store = makeStore()
     await expect(
-      store.setMany([
-        ['ok', entry('fine')],
-        ['bad', entry({ f: () => 1 })],
+      store.setMany<unknown>([
+        ['ok', entry<unknown>('fine')],
+        ['bad', entry<unknown>({ f: () => 1 })],
       ]),
     ).rejects.toMatchObject({ code: 'E_SERIALIZATION' })
     expect(await raw.exists(store.keyFor('ok'))).toBe(0)
@@ -155,11 +155,11 @@ describe('RedisStore entries', () => {
 describe('RedisStore pattern deletes, tags and clear', () => {
   it('deletePattern removes matching keys of this store with * and ?', async () => {
     const store = makeStore()
-    await store.setMany([
+    await store.setMany<number | string>([
       ['user:1', entry(1)],
       ['user:2', entry(2)],
       ['user:10', entry(10)],
-      ['order:1', entry('o')],
+      ['order:1', entry<number | string>('o')],
     ])
     expect(await store.deletePattern('user:?')).toBe(2)
     expect(await store.get('user:10')).toBeDefined()
@@ -169,7 +169,7 @@ describe('RedisStore pattern deletes, tags and clear', () => {
 
   it('deleteTags removes tagged keys, counts them once, and uses no keyspace SCAN', async () => {
     const store = makeStore()
-    await store.setMany([
+    await store.setMany<string>([
       ['a', entry('a', { tags: ['red', 'blue'] })],
       ['b', entry('b', { tags: ['red'] })],
       ['c', entry('c', { tags: ['green'] })],
