@@ -1,0 +1,64 @@
+import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
+import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+import { requireAdminToken } from '../admin-auth.ts'
+import { cacheStatsBody, tierSummary } from '../cache-stats.ts'
+import type { Db } from '../database.ts'
+import { badRequest } from '../http-error.ts'
+
+/** Liveness, details, cache figures and the token-protected cache admin endpoints. */
+export function healthRoutes(
+  app: FastifyInstance,
+  deps: { cache: Cache; db: Db; registry: Registry; adminToken: string | undefined },
+): void {
+  const { cache, db, registry } = deps
+  const admin = requireAdminToken(deps.adminToken)
+
+  // Liveness: the process answers. Nothing external is checked, so a Redis outage never restarts pods.
+  app.get('/health', async () => ({ status: 'ok' }))
+
+  app.get('/health/detailed', async (_request, reply) => {
+    let database: { status: 'up' | 'down'; message?: string }
+    try {
+      db.prepare('SELECT 1').get()
+      database = { status: 'up' }
+    } catch (error) {
+      database = { status: 'down', message: String(error) }
+    }
+    const [health, stats] = await Promise.all([cache.health(), cache.stats()])
+    const status = database.status === 'down' || health.status === 'down' ? 'down' : health.status
+    return reply.code(status === 'down' ? 503 : 200).send({
+      status,
+      timestamp: new Date().toISOString(),
+      uptimeSeconds: Math.round(process.uptime()),
+      database,
+      cache: { status: health.status, checks: health.checks, tiers: tierSummary(stats.tiers) },
+    })
+  })
+
+  app.get('/health/cache/stats', async () => cacheStatsBody(cache))
+
+  app.post('/health/cache/clear', { preHandler: admin }, async () => {
+    await cache.clear()
+    return { cleared: true, timestamp: new Date().toISOString() }
+  })
+
+  app.delete<{ Params: { pattern: string } }>(
+    '/health/cache/invalidate/:pattern',
+    { preHandler: admin },
+    async (request) => {
+      const { pattern } = request.params
+      try {
+        validatePattern(pattern)
+      } catch (error) {
+        throw badRequest(CacheError.is(error) ? error.message : String(error), 'E_INVALID_PATTERN')
+      }
+      const deleted = await cache.invalidate(pattern)
+      return { pattern, deleted_count: deleted }
+    },
+  )
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', registry.contentType).send(await registry.metrics())
+  })
+}

@@ -1,0 +1,146 @@
+import { type Cache, defineKey, hashParams } from '@strata-cache/core'
+import type { CacheStatus, CacheStatusTracker } from './cache-status.ts'
+import type { Config } from './config.ts'
+import { badRequest } from './http-error.ts'
+import { type OptimizationResult, optimizePlacement } from './placement-optimizer.ts'
+import type { RackRepository, SpecMatch } from './rack-repository.ts'
+import { FINE_MODEL, runCooperatively, solveThermal, type ThermalResult } from './thermal-model.ts'
+
+/** Cache keys of the service: `{operation}:{resource}:{id}:{hash}`. */
+export const thermalKey = defineKey('thermal:rack:{rackId}:{hash}')
+export const optimizationKey = defineKey('optimization:rack:{rackId}:{hash}')
+export const searchKey = defineKey('search:specs:{hash}')
+
+/** Analysis parameters a caller may change (query string). */
+export interface ModelParams {
+  supplyC: number
+  thresholdC: number
+}
+
+export interface Cached<T> {
+  value: T
+  status: CacheStatus
+}
+
+export interface ThermalAnalysis extends ThermalResult {
+  rackId: number
+  rackName: string
+  heightU: number
+  supplyC: number
+  thresholdC: number
+  computedAt: string
+  computeMs: number
+}
+
+export interface RackOptimization extends OptimizationResult {
+  rackId: number
+  supplyC: number
+  thresholdC: number
+  computedAt: string
+  computeMs: number
+}
+
+/** The cached computations of the service, and the invalidation that keeps them right. */
+export class ThermalService {
+  constructor(
+    private readonly racks: RackRepository,
+    private readonly cache: Cache,
+    private readonly tracker: CacheStatusTracker,
+    private readonly config: Config,
+  ) {}
+
+  /** Inlet temperature per unit, hotspots and heat load; hundreds of ms cold, cached THERMAL_TTL. */
+  analysis(rackId: number, params: ModelParams): Promise<Cached<ThermalAnalysis>> {
+    const key = thermalKey({ rackId, hash: hashParams(params) })
+    return this.tracker.observe(key, () =>
+      this.cache.getOrSet(
+        key,
+        async () => {
+          const started = performance.now()
+          const { rack, layout } = this.racks.layout(rackId)
+          const result = await runCooperatively(solveThermal(layout, { ...FINE_MODEL, ...params }))
+          return {
+            rackId,
+            rackName: rack.name,
+            heightU: rack.heightU,
+            ...params,
+            ...result,
+            computedAt: new Date().toISOString(),
+            computeMs: Math.round(performance.now() - started),
+          }
+        },
+        { ttl: this.config.thermalTtlMs },
+      ),
+    )
+  }
+
+  /** A better placement of the rack's devices; seconds cold, cached OPTIMIZATION_TTL. */
+  optimization(rackId: number, params: ModelParams): Promise<Cached<RackOptimization>> {
+    const key = optimizationKey({ rackId, hash: hashParams(params) })
+    return this.tracker.observe(key, () =>
+      this.cache.getOrSet(
+        key,
+        async () => {
+          const started = performance.now()
+          const { layout } = this.racks.layout(rackId)
+          const result = await runCooperatively(
+            optimizePlacement(layout, { maxEvaluations: this.config.optimizationEvaluations, model: params }),
+          )
+          return {
+            rackId,
+            ...params,
+            ...result,
+            computedAt: new Date().toISOString(),
+            computeMs: Math.round(performance.now() - started),
+          }
+        },
+        { ttl: this.config.optimizationTtlMs },
+      ),
+    )
+  }
+
+  /** Device catalogue search; cheap, cached SEARCH_TTL. */
+  searchSpecs(query: string, limit: number): Promise<Cached<{ query: string; results: SpecMatch[] }>> {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean)
+    const key = searchKey({ hash: hashParams({ words, limit }) })
+    return this.tracker.observe(key, () =>
+      this.cache.getOrSet(key, () => ({ query, results: this.racks.searchSpecs(words, limit) }), {
+        ttl: this.config.searchTtlMs,
+      }),
+    )
+  }
+
+  /** Drops the rack's analyses and optimizations on every pod (through the bus); returns how many entries went. */
+  async invalidateRack(rackId: number): Promise<number> {
+    const counts = await Promise.all([
+      this.cache.invalidate(thermalKey.pattern({ rackId })),
+      this.cache.invalidate(optimizationKey.pattern({ rackId })),
+    ])
+    return counts[0] + counts[1]
+  }
+}
+
+/** Reads `supplyC` and `thresholdC` from a query string, with a 400 naming a bad one. */
+export function parseModelParams(query: Record<string, string | undefined>): ModelParams {
+  return {
+    supplyC: decimal(query.supplyC, 'supplyC', FINE_MODEL.supplyC, 5, 35),
+    thresholdC: decimal(query.thresholdC, 'thresholdC', FINE_MODEL.thresholdC, 15, 60),
+  }
+}
+
+function decimal(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!/^-?\d+(\.\d+)?$/.test(value) || n < min || n > max) {
+    throw badRequest(
+      `query parameter ${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    )
+  }
+  return n
+}
