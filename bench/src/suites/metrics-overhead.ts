@@ -1,0 +1,76 @@
+import { Cache, keyPatternOf } from '@strata-cache/core'
+import { MemoryStore } from '@strata-cache/memory'
+import { prometheusMetrics } from '@strata-cache/metrics'
+import { Counter, Registry } from 'prom-client'
+import { type BenchSuite, measure } from '../harness.ts'
+
+// Issue 5: the cost of Prometheus on an L1-hit Cache.get, against the same cache without it, same run.
+const KEYS = 1_000
+const PATTERNS = 10
+const value = {
+  id: 1,
+  name: 'rack-1',
+  units: Array.from({ length: 20 }, (_, i) => ({ u: i, watts: 100 + i })),
+}
+
+async function filledCache(keys: readonly string[]): Promise<Cache> {
+  const cache = new Cache({ store: new MemoryStore({ maxEntries: 10_000 }), defaultTtl: '1h' })
+  for (const key of keys) await cache.set(key, value)
+  return cache
+}
+
+export const suite: BenchSuite = {
+  name: 'metrics-overhead',
+  async run() {
+    const keys = Array.from({ length: KEYS }, (_, i) => `svc${i % PATTERNS}:rack:${i}:a1b2c3d4`)
+    const plain = await filledCache(keys)
+    const instrumented = await filledCache(keys)
+    const detached = await filledCache(keys)
+    const naive = await filledCache(keys)
+    const empty = await filledCache(keys)
+
+    const registry = new Registry()
+    prometheusMetrics(instrumented, { registry, cacheName: 'instrumented' })
+    // Attached then detached: must cost what no metrics cost.
+    prometheusMetrics(detached, { registry, cacheName: 'detached' })()
+    // For comparison, the obvious listener: a prom-client labels() lookup and inc() per hit.
+    const naiveHits = new Counter({
+      name: 'naive_cache_hits_total',
+      help: 'per-hit labels().inc(), for comparison only',
+      labelNames: ['tier', 'key_pattern'],
+      registers: [],
+    })
+    naive.on('hit', (e) => naiveHits.labels(e.tier, keyPatternOf(e.key)).inc())
+    // The core's share: building and emitting the hit event to a listener that does nothing.
+    empty.on('hit', () => {})
+
+    let i = 0
+    const next = () => keys[(i = (i + 1) % KEYS)]!
+    const base = 'Cache.get L1 hit, no metrics'
+    const rows = await measure('metrics-overhead', [
+      { name: base, fn: () => plain.get(next()) },
+      {
+        name: 'Cache.get L1 hit, prometheusMetrics attached',
+        fn: () => instrumented.get(next()),
+        baseline: base,
+      },
+      { name: 'Cache.get L1 hit, empty hit listener', fn: () => empty.get(next()), baseline: base },
+      { name: 'Cache.get L1 hit, attached then detached', fn: () => detached.get(next()), baseline: base },
+      {
+        name: 'Cache.get L1 hit, naive labels().inc() listener',
+        fn: () => naive.get(next()),
+        baseline: base,
+      },
+    ])
+    // What a scrape of this registry costs (10 patterns, one tier).
+    const scrape = await measure(
+      'metrics-overhead',
+      [{ name: 'registry.metrics() scrape', fn: () => registry.metrics() }],
+      {
+        time: 500,
+      },
+    )
+    for (const cache of [plain, instrumented, empty, detached, naive]) await cache.close()
+    return [...rows, ...scrape]
+  },
+}
