@@ -71,6 +71,8 @@ export class RedisStore implements CacheStore {
   private errorCount = 0
   private connectionErrorReported = false
   private closed = false
+  private startWait: Promise<boolean> | undefined
+  private startWindowOver = false
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, REDIS_STORE_OPTIONS)
@@ -252,6 +254,15 @@ export class RedisStore implements CacheStore {
     })
   }
 
+  /** One shared, bounded wait for the first connection; afterwards calls fail fast. */
+  private firstConnection(): Promise<boolean> {
+    this.startWait ??= this.pool.waitReady(this.connectTimeoutMs).then((ok) => {
+      this.startWindowOver = true
+      return ok
+    })
+    return this.startWait
+  }
+
   private async probe(): Promise<void> {
     const client = this.pool.next()
     if (client === undefined) throw unavailable(`${this.name}: no connection is ready`)
@@ -331,9 +342,9 @@ export class RedisStore implements CacheStore {
       return fallback
     }
     let client = this.pool.next()
-    if (client === undefined && !this.pool.everReady) {
-      // Only right after construction: wait (bounded) for the first connection rather than fail.
-      await this.pool.waitReady(this.connectTimeoutMs)
+    if (client === undefined && !this.pool.everReady && !this.startWindowOver) {
+      // Only right after construction: wait (bounded, once for all callers) for the first connection.
+      await this.firstConnection()
       client = this.pool.next()
     }
     if (client === undefined) {
@@ -530,8 +541,8 @@ export class RedisStore implements CacheStore {
     if (!this.breaker.allows())
       throw new CacheError(CacheErrorCode.CIRCUIT_OPEN, `${this.name}: circuit open`)
     let client = this.pool.next()
-    if (client === undefined && !this.pool.everReady) {
-      await this.pool.waitReady(this.connectTimeoutMs)
+    if (client === undefined && !this.pool.everReady && !this.startWindowOver) {
+      await this.firstConnection()
       client = this.pool.next()
     }
     if (client === undefined) {
@@ -725,7 +736,7 @@ export class RedisStore implements CacheStore {
 
   /** Availability, breaker, failure counts, PING latency and INFO figures (summed over masters on a cluster). */
   async stats(): Promise<TierStats[]> {
-    if (!this.closed && !this.pool.everReady) await this.pool.waitReady(this.connectTimeoutMs)
+    if (!this.closed && !this.pool.everReady && !this.startWindowOver) await this.firstConnection()
     const details: Record<string, unknown> = {
       breaker: this.breaker.state,
       failureCount: this.breaker.failures,
@@ -755,7 +766,7 @@ export class RedisStore implements CacheStore {
 
   /** `up` when Redis answers PING within the deadline and the breaker is closed; `down` otherwise. */
   async health(): Promise<TierHealth[]> {
-    if (!this.closed && !this.pool.everReady) await this.pool.waitReady(this.connectTimeoutMs)
+    if (!this.closed && !this.pool.everReady && !this.startWindowOver) await this.firstConnection()
     const details = { breaker: this.breaker.state, readyConnections: this.pool.readyCount() }
     if (this.closed) return [{ tier: this.name, status: 'down', message: 'store closed', details }]
     if (this.breaker.state !== 'closed') {
