@@ -25,12 +25,30 @@ export interface RedisBusOptions {
   heartbeat?: Duration
   /** Deadline of a PUBLISH (and of lock commands sent over the publisher connection). @default '250ms' */
   commandTimeout?: Duration
+  /** Hand invalidations synchronously to other buses of this process on the same url and channel. @default true */
+  localDelivery?: boolean
 }
 
-const OPTIONS = ['url', 'redis', 'prefix', 'instanceId', 'maxPending', 'heartbeat', 'commandTimeout'] as const
+const OPTIONS = [
+  'url',
+  'redis',
+  'prefix',
+  'instanceId',
+  'maxPending',
+  'heartbeat',
+  'commandTimeout',
+  'localDelivery',
+] as const
 /** Senders remembered for gap detection; the oldest is forgotten past this. */
 const MAX_SENDERS = 10_000
 const RETRY_MS = 200
+
+/**
+ * Buses in this process by Redis server and channel. A publish reaches these peers synchronously,
+ * so two stores in one process see each other's invalidations before the call returns; their copy
+ * from Redis is then ignored.
+ */
+const localPeers = new Map<string, Set<RedisBus>>()
 
 /**
  * Invalidation bus over Redis pub/sub: a subscriber connection of its own and a publisher.
@@ -62,6 +80,7 @@ export class RedisBus implements InvalidationBus {
   private retryTimer: NodeJS.Timeout | undefined
   private heartbeatTimer: NodeJS.Timeout | undefined
   private readyWaiters: (() => void)[] = []
+  private readonly scope: string
 
   constructor(options: RedisBusOptions) {
     assertKnownOptions('RedisBus', options, OPTIONS)
@@ -133,10 +152,23 @@ export class RedisBus implements InvalidationBus {
     })
     this.subscriber.connect().catch(() => {})
     this.client.connect().catch(() => {})
+    const server =
+      options.url ??
+      `${options.redis?.host ?? '127.0.0.1'}:${options.redis?.port ?? 6379}/${options.redis?.db ?? 0}`
+    this.scope = `${server}|${this.channel}`
+    if (options.localDelivery !== false) {
+      let peers = localPeers.get(this.scope)
+      if (peers === undefined) {
+        peers = new Set()
+        localPeers.set(this.scope, peers)
+      }
+      peers.add(this)
+    }
   }
 
   publish(invalidation: Invalidation): Promise<void> {
     if (this.closed) return Promise.resolve()
+    this.deliverLocally(invalidation)
     if (this.queue.size > 0 || !this.publishHealthy || this.client.status !== 'ready') {
       this.enqueue(invalidation)
       return Promise.resolve()
@@ -185,6 +217,9 @@ export class RedisBus implements InvalidationBus {
     if (this.closed) return
     if (this.queue.size > 0 && this.client.status === 'ready') await this.flush()
     this.closed = true
+    const peers = localPeers.get(this.scope)
+    peers?.delete(this)
+    if (peers?.size === 0) localPeers.delete(this.scope)
     clearTimeout(this.retryTimer)
     clearInterval(this.heartbeatTimer)
     this.connected = false
@@ -193,6 +228,24 @@ export class RedisBus implements InvalidationBus {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  /** Hands the invalidation to the other buses of this process on the same server and channel. */
+  private deliverLocally(invalidation: Invalidation): void {
+    const peers = localPeers.get(this.scope)
+    if (peers === undefined || peers.size < 2 || !peers.has(this)) return
+    for (const peer of peers) {
+      if (peer === this || peer.closed) continue
+      peer.stats.received++
+      peer.emit({ type: 'invalidation', invalidation, from: this.instanceId, seq: 0 })
+    }
+  }
+
+  private isLocalPeer(instanceId: string): boolean {
+    const peers = localPeers.get(this.scope)
+    if (peers === undefined || peers.size < 2 || !peers.has(this)) return false
+    for (const peer of peers) if (peer.instanceId === instanceId && peer !== this) return true
+    return false
+  }
 
   private send(invalidation: Invalidation): Promise<unknown> {
     const message = encodeBusMessage(this.instanceId, ++this.seq, invalidation)
@@ -305,7 +358,8 @@ export class RedisBus implements InvalidationBus {
       this.emit({ type: 'state', state: 'dropped', reason: decoded.reason, dropped: this.stats.dropped })
       return
     }
-    if (decoded.instanceId === this.instanceId) return
+    // Our own message, or one a peer in this process already handed us directly.
+    if (decoded.instanceId === this.instanceId || this.isLocalPeer(decoded.instanceId)) return
     this.stats.received++
     const last = this.lastSeq.get(decoded.instanceId)
     if (last !== undefined && decoded.seq !== last + 1) {

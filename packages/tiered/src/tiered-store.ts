@@ -1,6 +1,8 @@
 import {
   assertKnownOptions,
   type CacheEntry,
+  CacheError,
+  CacheErrorCode,
   CacheOptionError,
   type CacheStore,
   type DistributedLock,
@@ -126,11 +128,13 @@ export class TieredStore implements CacheStore {
 
   /** L1 only, synchronously; misses while L1 is distrusted. */
   peek<T>(key: string): CacheEntry<T> | undefined {
+    if (this.closed) return undefined
     if (!this.busUp) this.enforceDegradedTtl()
     return this.l1.peek?.<T>(key)
   }
 
   async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+    this.assertOpen()
     if (!this.busUp) this.enforceDegradedTtl()
     const local = this.l1.peek !== undefined ? this.l1.peek<T>(key) : await this.l1.get<T>(key)
     if (local !== undefined && this.now() < local.expiresAt) return local
@@ -152,6 +156,7 @@ export class TieredStore implements CacheStore {
   // ---- writes -----------------------------------------------------------------------------------
 
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
+    this.assertOpen()
     const ticket = this.begin(key, true)
     try {
       // Bad input (unserializable, too large) throws here, before L1 changes: nothing is lost.
@@ -166,6 +171,7 @@ export class TieredStore implements CacheStore {
   }
 
   async delete(key: string): Promise<boolean> {
+    this.assertOpen()
     const ticket = this.begin(key, true)
     let deleted: boolean
     try {
@@ -181,6 +187,7 @@ export class TieredStore implements CacheStore {
   }
 
   async deletePattern(pattern: string): Promise<number> {
+    this.assertOpen()
     this.bumpMatching(pattern)
     const available = this.l2Available()
     let count: number
@@ -196,6 +203,7 @@ export class TieredStore implements CacheStore {
   }
 
   async deleteTags(tags: readonly string[]): Promise<number> {
+    this.assertOpen()
     this.globalEpoch++
     const available = this.l2Available()
     let count: number
@@ -211,6 +219,7 @@ export class TieredStore implements CacheStore {
   }
 
   async clear(): Promise<void> {
+    this.assertOpen()
     this.globalEpoch++
     try {
       await this.l2.clear()
@@ -275,6 +284,14 @@ export class TieredStore implements CacheStore {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed)
+      throw new CacheError(
+        CacheErrorCode.CLOSED,
+        `TieredStore "${this.name}" is closed: create a new store to cache again`,
+      )
+  }
 
   private l2Available(): boolean {
     return this.l2.isAvailable?.() ?? true

@@ -36,9 +36,9 @@ async function setup(options: { url?: string; degradedL1Ttl?: number; l1MaxBytes
     ...(options.l1MaxBytes ? { maxBytes: options.l1MaxBytes } : {}),
   })
   const l2 = new GatedStore()
-  const bus = new RedisBus({ url, prefix, instanceId: 'self', heartbeat: '100ms' })
+  const bus = new RedisBus({ url, prefix, instanceId: 'self', heartbeat: '100ms', localDelivery: false })
   const store = new TieredStore({ l1, l2, bus, now: clock, degradedL1Ttl: options.degradedL1Ttl ?? 5000 })
-  const other = new RedisBus({ url, prefix, instanceId: 'other', heartbeat: '100ms' })
+  const other = new RedisBus({ url, prefix, instanceId: 'other', heartbeat: '100ms', localDelivery: false })
   const events: StoreEvent[] = []
   store.subscribe((event) => events.push(event))
   const seenByOther: BusEvent[] = []
