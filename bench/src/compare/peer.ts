@@ -2,7 +2,7 @@
 import type { CompareCache } from './contenders/contender.ts'
 import { contenderById } from './contenders/index.ts'
 import { nowAbs, sleep, withDeadline, yieldToEventLoop } from './measure.ts'
-import { versionOf } from './payload.ts'
+import { makePayload, versionOf } from './payload.ts'
 import { exitWithParent } from './processes.ts'
 import { serve } from './rpc.ts'
 import { stampedeSide } from './scenarios/stampede.ts'
@@ -12,6 +12,11 @@ const [libraryId] = process.argv.slice(2)
 const redisUrl = process.env.STRATA_BENCH_REDIS_URL!
 process.on('unhandledRejection', () => {})
 process.on('uncaughtException', () => {})
+
+// B reads the way a service does, read-through: getOrSet fills L1 in every library (a plain get
+// does not in all of them). The loader only runs if the key is missing, which the writer never causes.
+const ABSENT = -1
+const absent = async () => makePayload(1, ABSENT)
 
 let cache: CompareCache | undefined
 let watching: Promise<{ firstSeen: Record<number, number>; reads: number; errors: number }> | undefined
@@ -30,8 +35,8 @@ serve(process, {
   async prime({ key }: { key: string }) {
     const deadline = Date.now() + 3_000
     while (Date.now() < deadline) {
-      const value = await need().get(key)
-      if (value !== undefined) return versionOf(value)
+      const value = await need().getOrSet(key, absent)
+      if (versionOf(value) !== ABSENT) return versionOf(value)
       await sleep(10)
     }
     return undefined
@@ -45,7 +50,7 @@ serve(process, {
       let errors = 0
       while (!stopWatching) {
         try {
-          const version = versionOf(await c.get(key))
+          const version = versionOf(await c.getOrSet(key, absent))
           reads++
           if (version !== undefined && firstSeen[version] === undefined) firstSeen[version] = nowAbs()
         } catch {

@@ -9,7 +9,7 @@ const WINDOW_MS = 1_000
 export const invalidationScenario: Scenario = {
   id: 'invalidation',
   title: 'Invalidation propagation between two processes',
-  description: `Process A and process B both read one key (B holds it in L1). A then \`set\`s ${UPDATES} new versions, one every ${INTERVAL_MS} ms, while B reads the key in a loop (yielding to the event loop between reads). Latency = time from A's \`set\` resolving to B first reading that version or a newer one. An update B did not see within ${WINDOW_MS / 1000} s is "unseen": B kept serving an older value.`,
+  description: `Process A writes one key; process B reads it through \`getOrSet\` (so B holds it in L1). A then \`set\`s ${UPDATES} new versions, one every ${INTERVAL_MS} ms, while B reads it with \`getOrSet\` in a loop (yielding to the event loop between reads). Latency = time from A's \`set\` resolving to B first reading that version or a newer one. An update B did not see within ${WINDOW_MS / 1000} s is "unseen": B kept serving an older value.`,
   async run(ctx) {
     const writer = await ctx.create()
     const peer = await ctx.peer()
