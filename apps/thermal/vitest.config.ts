@@ -1,4 +1,7 @@
+import { mergeConfig } from 'vitest/config'
 import { packageTestConfig } from '../../vitest.shared.ts'
 
-// Each file starts its own pods and Redis; files run one at a time so they do not fight for the 2 CPUs.
-export default packageTestConfig({ fileParallelism: false, testTimeout: 30_000 })
+// Test files start their own pods and Redis: one file at a time, so they do not fight for the 2 CPUs.
+export default mergeConfig(packageTestConfig({ fileParallelism: false, testTimeout: 30_000 }), {
+  test: { globalSetup: ['test/global-setup.ts'] },
+})

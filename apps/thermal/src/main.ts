@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, redactUrl } from './config.ts'
 import { buildServer } from './server.ts'
 
-const SHUTDOWN_DEADLINE_MS = 10_000
+const SHUTDOWN_DEADLINE_MS = 25_000 // under the usual 30 s terminationGracePeriodSeconds
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>

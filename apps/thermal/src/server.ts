@@ -76,6 +76,16 @@ export function buildServer(config: Config): FastifyInstance {
   rackRoutes(app, racks, thermal)
   specRoutes(app, thermal)
 
+  // Once closing, answers in flight tell keep-alive clients to hang up, so close() need not wait for them.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
+  })
+
   app.addHook('onClose', async () => {
     tracker.close()
     await closeCache()
