@@ -56,7 +56,8 @@ export class RedisLock implements DistributedLock {
     return {
       async isValid() {
         if (released) return false
-        return (await client.get(lockKey)) === token
+        // Unknown (Redis unreachable) counts as lost: the holder then skips its write, never errs.
+        return (await client.get(lockKey).catch(() => null)) === token
       },
       async release() {
         if (released) return
