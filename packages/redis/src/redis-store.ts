@@ -404,19 +404,22 @@ export class RedisStore implements CacheStore {
     return { text, ttlMs: Math.ceil(entry.staleUntil - this.now()) }
   }
 
-  /** A value read back: decoded, or (when not a valid entry) deleted, reported and treated as a miss. */
-  private async readBack<T>(
-    client: RedisClient,
+  /**
+   * A value read back: decoded, or (when not a valid entry) reported, listed in `corrupt` for the
+   * caller to delete, and treated as a miss. Synchronous: the common path costs no extra promise.
+   */
+  private decode<T>(
     operation: string,
     key: string,
     text: string | null,
-  ): Promise<CacheEntry<T> | undefined> {
+    corrupt: string[],
+  ): CacheEntry<T> | undefined {
     if (text === null) return undefined
     let entry: CacheEntry<T>
     try {
       entry = decodeEntry<T>(text, this.serializer, key, this.name)
     } catch (error) {
-      await client.unlink(this.keyFor(key))
+      corrupt.push(this.keyFor(key))
       this.report(operation, error, key)
       return undefined
     }
@@ -593,7 +596,10 @@ export class RedisStore implements CacheStore {
         )
         return undefined
       }
-      return this.readBack<T>(client, 'get', key, text)
+      const corrupt: string[] = []
+      const entry = this.decode<T>('get', key, text, corrupt)
+      if (corrupt.length > 0) await client.unlink(corrupt[0]!)
+      return entry
     })
   }
 
@@ -610,9 +616,12 @@ export class RedisStore implements CacheStore {
           this.getTexts(
             client,
             chunk.map((k) => this.keyFor(k)),
-          ).then((texts) =>
-            Promise.all(chunk.map((key, j) => this.readBack<T>(client, 'getMany', key, texts[j] ?? null))),
-          ),
+          ).then(async (texts) => {
+            const corrupt: string[] = []
+            const decoded = chunk.map((key, j) => this.decode<T>('getMany', key, texts[j] ?? null, corrupt))
+            if (corrupt.length > 0) await this.unlinkMany(client, corrupt)
+            return decoded
+          }),
           'getMany',
         )
         out.push(...entries)
