@@ -24,7 +24,15 @@ afterAll(async () => {
   await server?.stop()
 })
 
-type Status = { busConnected: boolean; l2Available: boolean; bus: Record<string, number>; health: string }
+type BusFigures = {
+  sent: number
+  received: number
+  dropped: number
+  gaps: number
+  reconnects: number
+  pending: number
+}
+type Status = { busConnected: boolean; l2Available: boolean; bus: BusFigures; health: string }
 
 describe('three pods', () => {
   it('a set or delete on one pod is seen by get on the other two (1,000 updates, p50/p99 printed)', async () => {
