@@ -143,7 +143,10 @@ export class Cache {
     loaderErrors: 0,
     loaderTimeouts: 0,
   }
-  private readonly hitsByTier: Record<string, number> = Object.create(null)
+  // Hits per tier, with the last tier's counter at hand: consecutive hits mostly come from one tier.
+  private readonly tierHits = new Map<string, { n: number }>()
+  private lastTier = ''
+  private lastTierHits = { n: 0 }
 
   constructor(options: CacheOptions) {
     assertKnownOptions('Cache', options, CACHE_OPTIONS)
@@ -439,7 +442,7 @@ export class Cache {
       invalidations: c.invalidations,
       errors: c.errors,
       loader: { runs: c.loaderRuns, errors: c.loaderErrors, timeouts: c.loaderTimeouts },
-      hitsByTier: { ...this.hitsByTier },
+      hitsByTier: Object.fromEntries([...this.tierHits].map(([tier, counter]) => [tier, counter.n])),
       tiers,
     }
   }
@@ -720,7 +723,16 @@ export class Cache {
     this.counters.hits++
     if (stale) this.counters.staleHits++
     const tier = entry.tier ?? this.store.name
-    this.hitsByTier[tier] = (this.hitsByTier[tier] ?? 0) + 1
+    if (tier !== this.lastTier) {
+      let counter = this.tierHits.get(tier)
+      if (counter === undefined) {
+        counter = { n: 0 }
+        this.tierHits.set(tier, counter)
+      }
+      this.lastTier = tier
+      this.lastTierHits = counter
+    }
+    this.lastTierHits.n++
     if (this.events.has('hit')) this.events.emit('hit', { key, tier, stale })
   }
 
