@@ -5,7 +5,7 @@
  * REDIS_CLUSTER_NODES=host:port,host:port,... to use an existing cluster.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -220,10 +220,13 @@ class OwnedRedisServer implements RedisServer {
     readonly password: string | undefined,
     private readonly args: readonly string[],
     private readonly startTimeoutMs: number,
+    /** Written to `<dir>/redis.conf` and passed first (sentinel mode needs a writable config file). */
+    private readonly configText?: string,
   ) {
     const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`
     this.url = `redis://${auth}${HOST}:${port}`
     this.dir = mkdtempSync(join(tmpdir(), 'strata-redis-'))
+    if (configText !== undefined) writeFileSync(join(this.dir, 'redis.conf'), configText)
   }
 
   get pid(): number | undefined {
@@ -234,6 +237,7 @@ class OwnedRedisServer implements RedisServer {
   async start(): Promise<void> {
     installExitHook()
     const argv = [
+      ...(this.configText === undefined ? [] : [join(this.dir, 'redis.conf')]),
       '--port',
       String(this.port),
       '--bind',
@@ -382,11 +386,12 @@ async function startOwned(
   password: string | undefined,
   args: readonly string[],
   startTimeoutMs: number,
+  configText?: string,
 ): Promise<OwnedRedisServer> {
   // Another process may grab the port between freePort() and the bind: try a few ports.
   let lastError: unknown
   for (let attempt = 0; attempt < 5; attempt++) {
-    const server = new OwnedRedisServer(await freePort(), password, args, startTimeoutMs)
+    const server = new OwnedRedisServer(await freePort(), password, args, startTimeoutMs, configText)
     try {
       await server.start()
       return server
@@ -490,4 +495,35 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     external: false,
     stop: stopAll,
   }
+}
+
+export interface RedisSentinelOptions {
+  /** Master group name. @default 'mymaster' */
+  name?: string
+  /** How long to wait for the sentinel to answer PING. @default 10000 */
+  startTimeoutMs?: number
+}
+
+/**
+ * Starts one Redis Sentinel (`redis-server <conf> --sentinel`) on a free loopback port, monitoring
+ * `master` under `name` (quorum 1). The returned server's `port` is the sentinel's; stop it by `stop()`.
+ */
+export async function startRedisSentinel(
+  master: Pick<RedisServer, 'host' | 'port' | 'password'>,
+  options: RedisSentinelOptions = {},
+): Promise<RedisServer & { readonly name: string }> {
+  const name = options.name ?? 'mymaster'
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`startRedisSentinel: invalid master name "${name}"`)
+  const lines = [
+    `sentinel monitor ${name} ${master.host} ${master.port} 1`,
+    `sentinel down-after-milliseconds ${name} 1000`,
+    ...(master.password === undefined ? [] : [`sentinel auth-pass ${name} ${master.password}`]),
+  ]
+  const server = await startOwned(
+    undefined,
+    ['--sentinel'],
+    options.startTimeoutMs ?? 10_000,
+    `${lines.join('\n')}\n`,
+  )
+  return Object.assign(server, { name })
 }
