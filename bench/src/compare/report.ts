@@ -10,6 +10,8 @@ export interface RunInfo {
   contenders: readonly Contender[]
   scenarios: readonly Scenario[]
   command: string
+  /** Hand-written reading of the figures (bench/src/compare/analysis.md), appended after the list. */
+  analysis?: string
 }
 
 type Cell = (r: ScenarioResult) => string
@@ -39,6 +41,11 @@ const check =
     format(r.checks[name])
 
 const opsCol: Column = { title: 'ops/s', cell: (r) => fmtOps(r.opsPerSec) }
+const rangeCol: Column = {
+  title: 'ops/s range over runs',
+  cell: (r) =>
+    r.runs === undefined ? '–' : `${fmtOps(Math.min(...r.runs))} – ${fmtOps(Math.max(...r.runs))}`,
+}
 const p50Col: Column = { title: 'p50', cell: (r) => fmtMs(r.p50Ms) }
 const p99Col: Column = { title: 'p99', cell: (r) => fmtMs(r.p99Ms) }
 const maxCol: Column = { title: 'max', cell: (r) => fmtMs(r.maxMs) }
@@ -50,6 +57,7 @@ const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p5
     headline: 'ops',
     columns: [
       opsCol,
+      rangeCol,
       p50Col,
       p99Col,
       {
@@ -62,6 +70,7 @@ const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p5
     headline: 'ops',
     columns: [
       opsCol,
+      rangeCol,
       p50Col,
       p99Col,
       {
@@ -74,6 +83,7 @@ const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p5
     headline: 'ops',
     columns: [
       opsCol,
+      rangeCol,
       p50Col,
       p99Col,
       errCol,
@@ -87,6 +97,7 @@ const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p5
     headline: 'ops',
     columns: [
       opsCol,
+      rangeCol,
       p50Col,
       p99Col,
       errCol,
@@ -202,9 +213,21 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
   }
   out.push('')
 
+  const behind = whereStrataIsNotAhead(results, info)
+  out.push('## Where Strata is not ahead', '')
+  if (behind.length === 0) out.push('Nowhere in this run.')
+  for (const line of behind) out.push(`- ${line}`)
+  out.push('')
+  if (info.analysis !== undefined) out.push(info.analysis.trim(), '')
+
   for (const s of info.scenarios) {
     const layout = layouts[s.id]!
     out.push(`## ${s.title}`, '', s.description, '')
+    if ((s.repeat ?? 1) > 1)
+      out.push(
+        `Run ${s.repeat} times per library, interleaved; the row is the median run by ops/s (correctness columns: the worst run).`,
+        '',
+      )
     const rows = results.filter((r) => r.scenario === s.id)
     const strata = rows.find((r) => r.library === 'strata')
     const withRatio = layout.headline !== 'none'
@@ -265,4 +288,73 @@ function summaryCell(
     default:
       return `${fmtOps(r.opsPerSec)} ops/s (${ratio(r, strata, headline)})`
   }
+}
+
+/** Every scenario and figure where another library did better than Strata in this run. */
+export function whereStrataIsNotAhead(results: readonly ScenarioResult[], info: RunInfo): string[] {
+  const lines: string[] = []
+  const num = (r: ScenarioResult, name: string) =>
+    typeof r.checks[name] === 'number' ? (r.checks[name] as number) : undefined
+  for (const s of info.scenarios) {
+    const strata = results.find((r) => r.scenario === s.id && r.library === 'strata')
+    if (strata === undefined) continue
+    if (strata.failure) {
+      lines.push(`${s.title}: Strata's run failed (${strata.failure.split('\n')[0]})`)
+      continue
+    }
+    for (const r of results) {
+      if (
+        r.scenario !== s.id ||
+        r.library.startsWith('strata') ||
+        r.library.startsWith('baseline:') ||
+        r.failure
+      )
+        continue
+      const label = labelOf(r.library, info.contenders)
+      const better: string[] = []
+      switch (s.id) {
+        case 'invalidation':
+          if ((num(r, 'unseenWithin1s') ?? 0) <= (num(strata, 'unseenWithin1s') ?? 0)) {
+            if (r.p50Ms !== undefined && strata.p50Ms !== undefined && r.p50Ms < strata.p50Ms)
+              better.push(`p50 ${fmtMs(r.p50Ms)} vs ${fmtMs(strata.p50Ms)}`)
+            if (r.p99Ms !== undefined && strata.p99Ms !== undefined && r.p99Ms < strata.p99Ms)
+              better.push(`p99 ${fmtMs(r.p99Ms)} vs ${fmtMs(strata.p99Ms)}`)
+          }
+          break
+        case 'stampede':
+          if ((num(r, 'loaderCallsTwoProcesses') ?? 0) < (num(strata, 'loaderCallsTwoProcesses') ?? 0))
+            better.push(
+              `${fmtCount(num(r, 'loaderCallsTwoProcesses'))} loader calls across two processes vs ${fmtCount(num(strata, 'loaderCallsTwoProcesses'))} (Strata's default lock: false; with lock: true see its row)`,
+            )
+          if ((num(r, 'loaderCallsOneProcess') ?? 0) < (num(strata, 'loaderCallsOneProcess') ?? 0))
+            better.push(`${fmtCount(num(r, 'loaderCallsOneProcess'))} loader calls in one process`)
+          if (r.p99Ms !== undefined && strata.p99Ms !== undefined && r.p99Ms < strata.p99Ms)
+            better.push(`p99 ${fmtMs(r.p99Ms)} vs ${fmtMs(strata.p99Ms)}`)
+          break
+        case 'outage': {
+          if (r.errors < strata.errors) better.push(`${r.errors} errors vs ${strata.errors}`)
+          if (r.p99Ms !== undefined && strata.p99Ms !== undefined && r.p99Ms < strata.p99Ms)
+            better.push(`p99 during the outage ${fmtMs(r.p99Ms)} vs ${fmtMs(strata.p99Ms)}`)
+          const rec = num(r, 'recoveredMs')
+          const srec = num(strata, 'recoveredMs')
+          if (rec !== undefined && (srec === undefined || rec < srec))
+            better.push(`recovery ${fmtMs(rec)} vs ${srec === undefined ? 'none within 10 s' : fmtMs(srec)}`)
+          const before = num(r, 'p99BeforeOutageMs')
+          const sbefore = num(strata, 'p99BeforeOutageMs')
+          if (before !== undefined && sbefore !== undefined && before < sbefore)
+            better.push(`p99 before the outage ${fmtMs(before)} vs ${fmtMs(sbefore)}`)
+          break
+        }
+        default:
+          if ((r.opsPerSec ?? 0) > (strata.opsPerSec ?? 0))
+            better.push(
+              `${fmtOps(r.opsPerSec)} ops/s vs ${fmtOps(strata.opsPerSec)} (${((r.opsPerSec ?? 0) / (strata.opsPerSec ?? 1)).toFixed(2)}×)`,
+            )
+          else if (r.p99Ms !== undefined && strata.p99Ms !== undefined && r.p99Ms < strata.p99Ms)
+            better.push(`p99 ${fmtMs(r.p99Ms)} vs ${fmtMs(strata.p99Ms)} (Strata has the higher throughput)`)
+      }
+      if (better.length > 0) lines.push(`${s.title} — ${label}: ${better.join('; ')}`)
+    }
+  }
+  return lines
 }

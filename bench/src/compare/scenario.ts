@@ -4,8 +4,10 @@ import type { CompareCache, Contender } from './contenders/contender.ts'
 export interface ScenarioResult {
   scenario: string
   library: string
-  /** Completed calls per second (throughput scenarios). */
+  /** Completed calls per second (throughput scenarios); the median run's when the scenario was repeated. */
   opsPerSec?: number
+  /** ops/s of every run, when the scenario was repeated (the figures above are the median run's). */
+  runs?: number[]
   ops?: number
   p50Ms?: number
   p99Ms?: number
@@ -54,6 +56,8 @@ export interface StampedeSide {
 
 export interface Scenario {
   id: string
+  /** How many times the orchestrator runs it per library (interleaved), keeping the median run. @default 1 */
+  repeat?: number
   title: string
   /** What is measured, for the report. */
   description: string

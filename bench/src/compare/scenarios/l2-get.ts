@@ -8,6 +8,7 @@ const CONCURRENCY = 100
 export const l2GetScenario: Scenario = {
   id: 'l2-get',
   title: 'L2-only get, 100 concurrent callers',
+  repeat: 3,
   description: `A first instance writes ${KEYS.toLocaleString('en-US')} ~1 KB keys; a second, fresh instance (empty L1) reads each key once with ${CONCURRENCY} concurrent callers, so every read misses L1 and hits Redis. ops/s, p50/p99 per call; a read that returns nothing or the wrong object is counted.`,
   async run(ctx) {
     const writer = await ctx.create()
