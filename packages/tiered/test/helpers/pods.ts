@@ -17,6 +17,7 @@ export async function startPod(name: string, init: Record<string, unknown>): Pro
   const child: ChildProcess = fork(POD, [], {
     execArgv: ['--conditions=@strata-cache/source', '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
   })
   let nextId = 0
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
