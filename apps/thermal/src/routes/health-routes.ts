@@ -38,14 +38,14 @@ export function healthRoutes(
 
   app.get('/health/cache/stats', async () => cacheStatsBody(cache))
 
-  app.post('/health/cache/clear', { preHandler: admin }, async () => {
+  app.post('/health/cache/clear', { onRequest: admin }, async () => {
     await cache.clear()
     return { cleared: true, timestamp: new Date().toISOString() }
   })
 
   app.delete<{ Params: { pattern: string } }>(
     '/health/cache/invalidate/:pattern',
-    { preHandler: admin },
+    { onRequest: admin },
     async (request) => {
       const { pattern } = request.params
       try {

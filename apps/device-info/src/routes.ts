@@ -1,0 +1,110 @@
+import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
+import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+import { requireAdminToken } from './admin-auth.ts'
+import { cacheStatsBody } from './cache-stats.ts'
+import type { DeviceRepository } from './device-repository.ts'
+import type { DeviceService } from './device-service.ts'
+import { badRequest, parseId } from './http-error.ts'
+
+const deviceBody = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const
+
+const keyBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const
+
+const invalidateBody = {
+  type: 'object',
+  required: ['pattern'],
+  additionalProperties: false,
+  properties: { pattern: { type: 'string' } },
+} as const
+
+/** Every endpoint of the service. */
+export function routes(
+  app: FastifyInstance,
+  deps: {
+    devices: DeviceRepository
+    service: DeviceService
+    cache: Cache
+    registry: Registry
+    adminToken: string | undefined
+  },
+): void {
+  const { devices, service, cache, registry } = deps
+  const admin = requireAdminToken(deps.adminToken)
+
+  app.get('/health', async () => ({ status: 'ok' }))
+
+  app.post<{ Body: { name: string } }>(
+    '/api/devices',
+    { schema: { body: deviceBody } },
+    async (request, reply) => {
+      return reply.code(201).send(devices.create(request.body.name))
+    },
+  )
+
+  app.get<{ Params: { deviceId: string } }>('/api/devices/:deviceId', async (request) =>
+    devices.get(parseId(request.params.deviceId, 'deviceId')),
+  )
+
+  app.get<{ Params: { deviceId: string } }>('/api/devices/:deviceId/info', async (request, reply) => {
+    const { value, status } = await service.info(parseId(request.params.deviceId, 'deviceId'))
+    return reply.header('x-cache', status).send(value)
+  })
+
+  app.post<{ Params: { deviceId: string }; Body: { name?: string } | null }>(
+    '/api/devices/:deviceId/api-keys',
+    { schema: { body: keyBody } },
+    async (request, reply) => {
+      const deviceId = parseId(request.params.deviceId, 'deviceId')
+      const created = devices.createKey(deviceId, request.body?.name)
+      await service.invalidateDevice(deviceId)
+      return reply.code(201).send(created)
+    },
+  )
+
+  app.delete<{ Params: { keyId: string } }>('/api/api-keys/:keyId', async (request, reply) => {
+    const { deviceId } = devices.revokeKey(parseId(request.params.keyId, 'keyId'))
+    await service.invalidateDevice(deviceId)
+    return reply.code(204).send()
+  })
+
+  app.get('/cache/stats', { onRequest: admin }, async () => {
+    const [body, stats] = await Promise.all([cacheStatsBody(cache), cache.stats()])
+    return {
+      ...body,
+      tiers: stats.tiers.map((t) => ({ tier: t.tier, available: t.available, entries: t.entries })),
+    }
+  })
+
+  app.post('/cache/clear', { onRequest: admin }, async () => {
+    await cache.clear()
+    return { cleared: true, timestamp: new Date().toISOString() }
+  })
+
+  app.post<{ Body: { pattern: string } }>(
+    '/cache/invalidate',
+    { onRequest: admin, schema: { body: invalidateBody } },
+    async (request) => {
+      const { pattern } = request.body
+      try {
+        validatePattern(pattern)
+      } catch (error) {
+        throw badRequest(CacheError.is(error) ? error.message : String(error), 'E_INVALID_PATTERN')
+      }
+      return { pattern, deleted_count: await cache.invalidate(pattern) }
+    },
+  )
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', registry.contentType).send(await registry.metrics())
+  })
+}
