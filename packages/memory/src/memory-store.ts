@@ -227,10 +227,17 @@ export class MemoryStore implements CacheStore {
     return found.length
   }
 
-  /** Keys of servable entries, most recently used first. Does not change recency. */
-  *keys(): IterableIterator<string> {
+  /**
+   * Keys of servable entries, most recently used first, as a snapshot: reading or writing the store
+   * while iterating is safe (a live walk of the LRU list could loop as reads reorder it).
+   */
+  keys(): IterableIterator<string> {
     const now = this.now()
-    for (const [key, slot] of this.lru.entries()) if (now < slot.staleUntil) yield key
+    const found: string[] = []
+    this.lru.forEach((slot, key) => {
+      if (now < slot.staleUntil) found.push(key)
+    })
+    return found[Symbol.iterator]()
   }
 
   private get label(): string {
