@@ -104,6 +104,11 @@ export class RedisStore implements CacheStore {
     this.escapedPrefix = escapeGlob(this.prefix)
     this.commandTimeoutMs = parseDuration(options.commandTimeout ?? 100, 'commandTimeout')
     this.connectTimeoutMs = parseDuration(options.connectTimeout ?? 1000, 'connectTimeout')
+    if (this.commandTimeoutMs <= 0) {
+      throw new CacheOptionError('RedisStore: option "commandTimeout" must be more than 0 ms (default 100)', {
+        option: 'commandTimeout',
+      })
+    }
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
     if (!Number.isInteger(this.maxValueBytes) || this.maxValueBytes <= 0) {
       throw new CacheOptionError(

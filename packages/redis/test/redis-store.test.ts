@@ -346,6 +346,7 @@ describe('RedisStore options', () => {
     [{ url: 'redis://127.0.0.1:1', prefix: 'has space:' }, /invalid prefix/],
     [{ url: 'redis://127.0.0.1:1', maxValueBytes: -1 }, /maxValueBytes/],
     [{ url: 'redis://127.0.0.1:1', commandTimeout: 'soon' }, /commandTimeout/],
+    [{ url: 'redis://127.0.0.1:1', commandTimeout: 0 }, /commandTimeout" must be more than 0/],
     [{ url: 'redis://127.0.0.1:1', pool: { size: 0 } }, /pool.size/],
     [{ url: 'redis://127.0.0.1:1', breaker: { threshold: 3 } }, /unknown option "threshold"/],
     [{ cluster: { nodes: [] } }, /cluster.nodes/],
