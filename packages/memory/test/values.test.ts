@@ -101,7 +101,7 @@ describe("MemoryStore values: 'frozen-copy' (default)", () => {
     const { store } = setup()
     await store.set('a', entryAt(START, 'previous'))
     const error = await rejectionOf(
-      store.setMany([
+      store.setMany<unknown>([
         ['a', entryAt(START, 'new')],
         ['b', entryAt(START, 10n)],
       ]),
