@@ -2,7 +2,7 @@
 import { createServer } from 'node:http'
 import { Cache, defineKey, hashParams } from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
-import { prometheusMetrics } from '@strata-cache/metrics'
+import { prometheusMetrics } from '@strata-cache/metrics/prometheus'
 import { Registry } from 'prom-client'
 
 const registry = new Registry()

@@ -162,6 +162,61 @@ describe('prometheusMetrics', () => {
     expect(series(samples, 'cache_bus_connected', ['cache'])).toEqual({ 'cache=thermal': 1 })
   })
 
+  it('keeps exact counts and per-tier timings under many concurrent, interleaved callers', async () => {
+    const store = new TwoTierStore(now)
+    const cache = new Cache({ store, now, defaultTtl: '10s' })
+    const registry = new Registry()
+    prometheusMetrics(cache, { registry })
+    const patterns = ['thermal:rack', 'device:info', 'analytics:events']
+    // Half the keys start in L2 only, so reads come from L1, L2 and loaders, interleaved.
+    for (let i = 0; i < 30; i += 2) {
+      await store.l2.set(`${patterns[i % 3]}:${i}:ab`, createEntry(i, 10_000, 0, now()))
+    }
+    let loads = 0
+    let getMisses = 0
+    const call = (n: number) => {
+      const i = (n * 7) % 30
+      const key = `${patterns[i % 3]}:${i}:ab`
+      return n % 3 === 0
+        ? cache.get(key).then((v) => {
+            if (v === undefined) getMisses++
+          })
+        : cache.getOrSet(key, async () => {
+            loads++
+            await new Promise((resolve) => setImmediate(resolve))
+            return i
+          })
+    }
+    // Six waves of 100 concurrent calls: later waves find what earlier ones filled into L1.
+    for (let wave = 0; wave < 6; wave++) {
+      await Promise.all(Array.from({ length: 100 }, (_, n) => call(wave * 100 + n)))
+    }
+
+    const stats = await cache.stats()
+    const samples = await scrape(registry)
+    const sum = (name: string) => samples.filter((s) => s.name === name).reduce((t, s) => t + s.value, 0)
+    expect(sum('cache_hits_total')).toBe(stats.hits)
+    expect(sum('cache_misses_total')).toBe(stats.misses)
+    expect(stats.hits + stats.misses).toBeGreaterThanOrEqual(600)
+    const byTier = series(samples, 'cache_hits_total', ['tier'])
+    expect(byTier).toEqual({ 'tier=l1': stats.hitsByTier.l1, 'tier=l2': stats.hitsByTier.l2 })
+    expect(sum('cache_loader_duration_seconds_count')).toBe(loads)
+    // Every get reached the store (no peek on this store) and was timed under the tier that answered.
+    const timedGets = series(samples, 'cache_operation_duration_seconds_count', ['operation', 'tier'])
+    expect(
+      Object.keys(timedGets)
+        .filter((k) => k.startsWith('operation=get,'))
+        .sort(),
+    ).toEqual(['operation=get,tier=l1', 'operation=get,tier=l2', 'operation=get,tier=tiered'])
+    expect(
+      Object.entries(timedGets)
+        .filter(([k]) => k.startsWith('operation=get,'))
+        .reduce((t, [, v]) => t + v, 0),
+    ).toBe(200)
+    expect(getMisses).toBeGreaterThan(0)
+    expect(timedGets['operation=get,tier=tiered']).toBe(getMisses)
+  })
+
   it('shares one set of metrics between two caches on one registry, told apart by the cache label', async () => {
     const registry = new Registry()
     const a = memoryCache()

@@ -28,12 +28,13 @@ export async function scrape(registry: Registry): Promise<Sample[]> {
   return parseExposition(await registry.metrics())
 }
 
-/** The samples of one metric as `label=value,...` → value, labels in the order given. */
+/** The samples of one metric summed by the labels given (like PromQL `sum by`), as `label=value,...` → value. */
 export function series(samples: Sample[], name: string, labelNames: string[]): Record<string, number> {
   const out: Record<string, number> = {}
   for (const s of samples) {
     if (s.name !== name) continue
-    out[labelNames.map((l) => `${l}=${s.labels[l] ?? ''}`).join(',')] = s.value
+    const id = labelNames.map((l) => `${l}=${s.labels[l] ?? ''}`).join(',')
+    out[id] = (out[id] ?? 0) + s.value
   }
   return out
 }
