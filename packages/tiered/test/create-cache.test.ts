@@ -1,0 +1,190 @@
+import { type Cache, CacheError, CacheErrorCode } from '@strata-cache/core'
+import { MemoryStore } from '@strata-cache/memory'
+import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createCache } from '../src/create-cache.ts'
+import type { BusEvent } from '../src/invalidation.ts'
+import { RedisBus } from '../src/redis-bus.ts'
+import { TieredStore } from '../src/tiered-store.ts'
+import { sleep, until } from './helpers/wait.ts'
+
+let server: RedisServer
+const caches: Cache[] = []
+let counter = 0
+
+beforeAll(async () => {
+  server = await startRedisServer({ ownServer: true })
+})
+afterAll(async () => {
+  server?.resume()
+  await server?.stop()
+})
+afterEach(async () => {
+  await Promise.all(caches.splice(0).map((cache) => cache.close()))
+})
+
+function track(cache: Cache): Cache {
+  caches.push(cache)
+  return cache
+}
+
+function optionError(run: () => unknown): CacheError {
+  try {
+    run()
+  } catch (error) {
+    expect(CacheError.is(error)).toBe(true)
+    return error as CacheError
+  }
+  throw new Error('expected a CacheError')
+}
+
+describe('createCache', () => {
+  it('without redisUrl builds a memory-only cache', async () => {
+    for (const options of [undefined, {}, { redisUrl: '' }, { redisUrl: undefined }]) {
+      const cache = track(createCache(options))
+      expect(cache.store).toBeInstanceOf(MemoryStore)
+      await cache.set('a', 1)
+      expect(await cache.get('a')).toBe(1)
+      expect((await cache.health()).status).toBe('up')
+    }
+  })
+
+  it('passes Cache defaults and L1 options through', async () => {
+    let now = 1_000_000
+    const cache = track(
+      createCache({ defaultTtl: '10s', grace: '5s', l1: { maxEntries: 2 }, now: () => now }),
+    )
+    await cache.set('a', 1)
+    now += 11_000
+    expect(await cache.get('a')).toBeUndefined()
+    expect(await cache.get('a', { allowStale: true })).toBe(1)
+    await cache.set('b', 2)
+    await cache.set('c', 3)
+    await cache.set('d', 4)
+    expect((await cache.stats()).tiers[0]?.entries).toBe(2)
+  })
+
+  it('refuses unknown or malformed options with a CacheOptionError naming them', () => {
+    expect(optionError(() => createCache({ redisURL: 'redis://x' } as never)).message).toContain(
+      'unknown option "redisURL"',
+    )
+    expect(optionError(() => createCache({ redisUrl: 42 } as never)).option).toBe('redisUrl')
+    expect(optionError(() => createCache({ redisUrl: 'localhost:6379' })).message).toContain('redis://')
+    expect(optionError(() => createCache({ l1: 'big' } as never)).option).toBe('l1')
+    expect(optionError(() => createCache({ l1: { maxItems: 3 } } as never)).message).toContain('maxItems')
+    expect(optionError(() => createCache({ defaultTtl: 'forever' })).code).toBe(
+      CacheErrorCode.INVALID_DURATION,
+    )
+    expect(
+      optionError(() => createCache({ redisUrl: server.url, bus: { instanceId: 'no spaces' } })).option,
+    ).toBe('instanceId')
+  })
+
+  it('reads nothing from the environment', async () => {
+    const saved = process.env.REDIS_URL
+    process.env.REDIS_URL = server.url
+    try {
+      const cache = track(createCache())
+      expect(cache.store).toBeInstanceOf(MemoryStore)
+    } finally {
+      if (saved === undefined) delete process.env.REDIS_URL
+      else process.env.REDIS_URL = saved
+    }
+  })
+
+  it('with redisUrl builds L1 + L2 + bus, and getOrSet with lock works', async () => {
+    const cache = track(createCache({ redisUrl: server.url, prefix: `cc${++counter}:`, lock: true }))
+    const store = cache.store as TieredStore
+    expect(store).toBeInstanceOf(TieredStore)
+    expect(await store.ready()).toBe(true)
+    expect(store.lock).toBeDefined()
+    let runs = 0
+    const value = await cache.getOrSet('user:1', () => {
+      runs++
+      return { name: 'Ada' }
+    })
+    expect(value).toEqual({ name: 'Ada' })
+    expect(await cache.getOrSet('user:1', () => ({ name: 'other' }))).toEqual({ name: 'Ada' })
+    expect(runs).toBe(1)
+    const health = await cache.health()
+    expect(health.status).toBe('up')
+    expect(health.checks.map((c) => c.tier)).toEqual(['memory', 'redis', 'bus'])
+  })
+})
+
+describe('tiered cache while Redis is down', () => {
+  it('serves and writes L1, reports degraded, and publishes queued invalidations when Redis is back', async () => {
+    const own = await startRedisServer({ ownServer: true })
+    const prefix = 'down:'
+    const cache = track(
+      createCache({
+        redisUrl: own.url,
+        prefix,
+        degradedL1Ttl: '1h', // so this test sees L1 serve; the degraded TTL has its own test
+        bus: { heartbeat: '100ms', localDelivery: false },
+        redis: { breaker: { probeInterval: '100ms' } },
+        defaultTtl: '1h',
+      }),
+    )
+    const store = cache.store as TieredStore
+    const observer = new RedisBus({
+      url: own.url,
+      prefix,
+      heartbeat: 0,
+      localDelivery: false,
+      instanceId: 'observer',
+    })
+    const seen: BusEvent[] = []
+    observer.subscribe((event) => seen.push(event))
+    const errors: unknown[] = []
+    cache.on('error', (event) => errors.push(event))
+    try {
+      await Promise.all([store.ready(), observer.ready()])
+      await cache.set('a', 'before')
+      await cache.set('b', 'before')
+      // Hung rather than killed: the observer keeps its subscription (no heartbeat), so what it
+      // receives afterwards shows what the cache published.
+      own.pause()
+      // Trip the breaker: L2 failures are misses and error events, never a caller's error.
+      await until(async () => {
+        await cache.set('c', 'during')
+        return store.l2.isAvailable?.() === false
+      }, 10_000)
+      expect(errors.length).toBeGreaterThan(0)
+      expect(await cache.get('a')).toBe('before')
+      await cache.set('a', 'during')
+      expect(await cache.get('a')).toBe('during')
+      expect(await cache.delete('b')).toBe(true) // L1's answer while L2 is unavailable
+      expect(await cache.invalidate('zz*')).toBe(0)
+      const health = await cache.health()
+      expect(health.status).toBe('degraded')
+      expect(health.checks.filter((c) => c.status === 'down').map((c) => c.tier)).toEqual(['redis', 'bus'])
+      expect((await store.stats()).find((s) => s.tier === 'bus')?.details).toMatchObject({ pending: 4 })
+
+      own.resume()
+      await until(
+        async () => store.bus?.isConnected() === true && (store.bus?.counters().pending ?? 1) === 0,
+        15_000,
+      )
+      await until(() => seen.filter((e) => e.type === 'invalidation').length >= 4, 5000)
+      const invalidations = seen.flatMap((e) => (e.type === 'invalidation' ? [e.invalidation] : []))
+      expect(invalidations).toEqual(
+        expect.arrayContaining([
+          { kind: 'key', keys: ['c'] },
+          { kind: 'key', keys: ['a'] },
+          { kind: 'key', keys: ['b'] },
+          { kind: 'pattern', pattern: 'zz*' },
+        ]),
+      )
+      // Reconnecting purged L1: what only L1 held while Redis was gone gives way to L2's value.
+      await until(() => store.l2.isAvailable?.() === true, 10_000)
+      await sleep(10)
+      expect(await cache.get('a')).toBe('before')
+      expect((await cache.health()).status).toBe('up')
+    } finally {
+      await observer.close()
+      await cache.close()
+      await own.stop()
+    }
+  }, 40_000)
+})
