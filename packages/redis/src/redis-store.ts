@@ -73,6 +73,7 @@ export class RedisStore implements CacheStore {
   private closed = false
   private startWait: Promise<boolean> | undefined
   private startWindowOver = false
+  private circuitOpenError: CacheError | undefined
 
   constructor(options: RedisStoreOptions) {
     assertKnownOptions('RedisStore', options, REDIS_STORE_OPTIONS)
@@ -339,11 +340,17 @@ export class RedisStore implements CacheStore {
     fn: (client: RedisClient) => Promise<T>,
   ): Promise<T> {
     if (!this.breaker.allows()) {
-      this.report(
-        operation,
-        new CacheError(CacheErrorCode.CIRCUIT_OPEN, `${this.name}: circuit open`, { key }),
-        key,
-      )
+      // The fail-fast path runs for every call of an outage: one shared error, built only for listeners.
+      this.errorCount++
+      if (this.listeners.size > 0) {
+        this.circuitOpenError ??= new CacheError(
+          CacheErrorCode.CIRCUIT_OPEN,
+          `${this.name}: circuit open, Redis is not called until a background probe succeeds`,
+        )
+        const event: StoreEvent = { type: 'error', operation, tier: this.name, error: this.circuitOpenError }
+        if (key !== undefined) event.key = key
+        this.emit(event)
+      }
       return fallback
     }
     let client = this.pool.next()

@@ -1,7 +1,7 @@
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
-import { entry, uniquePrefix } from './helpers.ts'
+import { entry, redisCli, uniquePrefix } from './helpers.ts'
 
 // requirepass needs a server we configure; REDIS_URL may point at one without it.
 const external = Boolean(process.env.REDIS_URL)
@@ -24,6 +24,25 @@ describe.skipIf(external)('RedisStore with a password in the URL (requirepass)',
       await store.set('k', entry('v'))
       expect((await store.get('k'))?.value).toBe('v')
       expect(store.isAvailable()).toBe(true)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('authenticates an ACL user given in the URL', async () => {
+    await redisCli(
+      server.port,
+      ['ACL', 'SETUSER', 'strata-app', 'on', '>app-pass', '~*', '+@all'],
+      server.password,
+    )
+    const store = new RedisStore({
+      url: `redis://strata-app:app-pass@127.0.0.1:${server.port}`,
+      prefix: uniquePrefix(),
+    })
+    try {
+      await store.set('k', entry('acl'))
+      expect((await store.get('k'))?.value).toBe('acl')
+      expect(await store.withClient((c) => c.call('ACL', 'WHOAMI'))).toBe('strata-app')
     } finally {
       await store.close()
     }
