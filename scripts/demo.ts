@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const dataDir = join(ROOT, '.tmp', 'demo')
   mkdirSync(dataDir, { recursive: true })
   const token = process.env.CACHE_ADMIN_TOKEN ?? 'demo-admin-token'
-  const port = await freePort(Number(process.env.PORT ?? 3000))
+  const port = await freePort(Number(process.env.PORT ?? 3001))
   const pod = await startThermal(
     'thermal',
     {

@@ -40,7 +40,7 @@ export class ConfigError extends Error {
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    port: integer(env, 'PORT', 3000, 0, 65_535),
+    port: integer(env, 'PORT', 3001, 0, 65_535),
     host: text(env, 'HOST') ?? '127.0.0.1',
     redisUrl: redisUrl(env),
     databasePath: text(env, 'DATABASE_PATH') ?? './data/thermal.db',
