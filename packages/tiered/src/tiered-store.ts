@@ -53,6 +53,8 @@ interface KeyActivity {
   users: number
   writers: number
   epoch: number
+  /** L2 reported a failed write of this key while a write was in flight. */
+  l2WriteFailed?: boolean
 }
 
 /** What a read or write captured when it started, to tell at the end whether L1 may take its value. */
@@ -119,7 +121,10 @@ export class TieredStore implements CacheStore {
     }
     if (this.bus !== undefined) this.unsubscribes.push(this.bus.subscribe((event) => this.onBusEvent(event)))
     for (const tier of [this.l1, this.l2]) {
-      const unsubscribe = tier.subscribe?.((event) => this.emit(event))
+      const unsubscribe = tier.subscribe?.((event) => {
+        if (tier === this.l2 && event.type === 'error' && event.key !== undefined) this.onL2Error(event.key)
+        this.emit(event)
+      })
       if (unsubscribe !== undefined) this.unsubscribes.push(unsubscribe)
     }
   }
@@ -162,7 +167,8 @@ export class TieredStore implements CacheStore {
       // Bad input (unserializable, too large) throws here, before L1 changes: nothing is lost.
       await this.l2.set(key, entry)
       // Another write or invalidation of this key overlapped ours: who wins in L2 is unknown, so drop L1's copy.
-      if (this.isCurrent(ticket)) await this.writeL1(key, entry)
+      // An L2 that could not take the write leaves L1 the only copy: keep it no longer than degradedL1Ttl.
+      if (this.isCurrent(ticket)) await this.writeL1(key, entry, ticket.activity.l2WriteFailed === true)
       else await this.l1.delete(key).catch(() => false)
     } finally {
       this.end(ticket, true)
@@ -314,7 +320,7 @@ export class TieredStore implements CacheStore {
   private end(ticket: Ticket, writing: boolean): void {
     const { activity } = ticket
     if (writing) {
-      activity.writers--
+      if (--activity.writers === 0) activity.l2WriteFailed = false
       // Reads that started while we wrote may hold the old value: they must not fill L1.
       activity.epoch++
     }
@@ -330,6 +336,11 @@ export class TieredStore implements CacheStore {
     return this.isCurrent(ticket) && ticket.activity.writers === 0
   }
 
+  private onL2Error(key: string): void {
+    const activity = this.activity.get(key)
+    if (activity !== undefined && activity.writers > 0) activity.l2WriteFailed = true
+  }
+
   private bumpKey(key: string): void {
     const activity = this.activity.get(key)
     if (activity !== undefined) activity.epoch++
@@ -341,9 +352,9 @@ export class TieredStore implements CacheStore {
   }
 
   /** Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. */
-  private async writeL1(key: string, entry: CacheEntry): Promise<void> {
+  private async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
     let { tier: _, ...copy } = entry
-    if (!this.busUp || !this.l2Available()) {
+    if (l2Failed || !this.busUp || !this.l2Available()) {
       const until = this.now() + this.degradedMs
       if (copy.staleUntil > until)
         copy = { ...copy, staleUntil: until, expiresAt: Math.min(copy.expiresAt, until) }

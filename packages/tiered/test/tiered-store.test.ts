@@ -1,5 +1,6 @@
 import { type CacheEntry, CacheError, CacheErrorCode, createEntry, type StoreEvent } from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
+import { RedisStore } from '@strata-cache/redis'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { BusEvent } from '../src/invalidation.ts'
@@ -332,5 +333,32 @@ describe('TieredStore and the bus', () => {
     expect(l1.peek('a')?.value).toBe('a')
     await sleep(10)
     expect((await store.stats()).find((s) => s.tier === 'bus')?.details).toMatchObject({ dropped: 1 })
+  })
+})
+
+describe('TieredStore over a RedisStore', () => {
+  it('keeps an L1 copy no longer than degradedL1Ttl when L2 failed to take the write', async () => {
+    const own = await startRedisServer({ ownServer: true })
+    const l1 = new MemoryStore({ name: 'l1' })
+    const l2 = new RedisStore({ url: own.url, prefix: 'fail:' })
+    // A slow heartbeat: the bus still counts as up, so only the failed L2 write explains the short TTL.
+    const bus = new RedisBus({ url: own.url, prefix: 'fail:', heartbeat: '1m', localDelivery: false })
+    const store = new TieredStore({ l1, l2, bus, degradedL1Ttl: 2000 })
+    try {
+      await store.ready()
+      await l2.ready()
+      await store.set('ok', createEntry('v', HOUR, 0, Date.now()))
+      expect(l1.peek('ok')!.staleUntil - l1.peek('ok')!.createdAt).toBe(HOUR)
+      own.pause()
+      const before = Date.now()
+      await store.set('k', createEntry('v', HOUR, 0, before))
+      expect(store.bus?.isConnected()).toBe(true)
+      expect(l2.isAvailable()).toBe(true) // one failure does not open the breaker
+      expect(l1.peek('k')!.staleUntil).toBeLessThanOrEqual(Date.now() + 2000)
+    } finally {
+      own.resume()
+      await store.close()
+      await own.stop()
+    }
   })
 })
