@@ -69,6 +69,9 @@ export class RedisStore implements CacheStore {
   private readonly listeners = new Set<StoreEventListener>()
   private readonly escapedPrefix: string
   private errorCount = 0
+  // Reads Redis answered, by outcome (a failed read is an error, not a miss).
+  private hits = 0
+  private misses = 0
   private connectionErrorReported = false
   private closed = false
   private startWait: Promise<boolean> | undefined
@@ -611,6 +614,8 @@ export class RedisStore implements CacheStore {
       const corrupt: string[] = []
       const entry = this.decode<T>('get', key, text, corrupt)
       if (corrupt.length > 0) await client.unlink(corrupt[0]!)
+      if (entry === undefined) this.misses++
+      else this.hits++
       return entry
     })
   }
@@ -630,7 +635,12 @@ export class RedisStore implements CacheStore {
             chunk.map((k) => this.keyFor(k)),
           ).then(async (texts) => {
             const corrupt: string[] = []
-            const decoded = chunk.map((key, j) => this.decode<T>('getMany', key, texts[j] ?? null, corrupt))
+            const decoded = chunk.map((key, j) => {
+              const entry = this.decode<T>('getMany', key, texts[j] ?? null, corrupt)
+              if (entry === undefined) this.misses++
+              else this.hits++
+              return entry
+            })
             if (corrupt.length > 0) await this.unlinkMany(client, corrupt)
             return decoded
           }),
@@ -782,7 +792,9 @@ export class RedisStore implements CacheStore {
         details.error = String(error)
       }
     }
-    return [{ tier: this.name, available, errors: this.errorCount, details }]
+    return [
+      { tier: this.name, available, hits: this.hits, misses: this.misses, errors: this.errorCount, details },
+    ]
   }
 
   /** `up` when Redis answers PING within the deadline and the breaker is closed; `down` otherwise. */

@@ -4,7 +4,7 @@ import { type RedisCluster, startRedisCluster } from '@strata-cache/test-suite/r
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
-import { commandCalls, entry, uniquePrefix } from './helpers.ts'
+import { commandCalls, entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 // One 3-master cluster (redis-cli --cluster create) for the whole file: starting it takes seconds.
 let cluster: RedisCluster
@@ -12,7 +12,11 @@ let raw: Cluster
 const stores: RedisStore[] = []
 
 function makeStore(prefix = uniquePrefix('c')): RedisStore {
-  const store = new RedisStore({ cluster: { nodes: cluster.nodes }, prefix })
+  const store = new RedisStore({
+    cluster: { nodes: cluster.nodes },
+    prefix,
+    commandTimeout: TEST_COMMAND_TIMEOUT,
+  })
   stores.push(store)
   return store
 }
@@ -30,7 +34,8 @@ afterAll(async () => {
 
 describeStoreConformance({
   name: 'RedisStore (3-master cluster)',
-  createStore: ({ prefix, now }) => new RedisStore({ cluster: { nodes: cluster.nodes }, prefix, now }),
+  createStore: ({ prefix, now }) =>
+    new RedisStore({ cluster: { nodes: cluster.nodes }, prefix, now, commandTimeout: TEST_COMMAND_TIMEOUT }),
   capabilities: { sharedAcrossInstances: true, survivesRestart: true, injectableClock: true },
 })
 

@@ -2,7 +2,7 @@ import { Cache, CacheError, type StoreEvent } from '@strata-cache/core'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
-import { entry, redisCli, uniquePrefix } from './helpers.ts'
+import { entry, redisCli, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 let server: RedisServer
 let store: RedisStore
@@ -10,7 +10,11 @@ const events: StoreEvent[] = []
 
 beforeAll(async () => {
   server = await startRedisServer()
-  store = new RedisStore({ url: server.url, prefix: uniquePrefix('bad') })
+  store = new RedisStore({
+    url: server.url,
+    prefix: uniquePrefix('bad'),
+    commandTimeout: TEST_COMMAND_TIMEOUT,
+  })
   store.subscribe((e) => events.push(e))
 })
 

@@ -2,6 +2,13 @@ import { execFile } from 'node:child_process'
 import type { CacheEntry, StoreEvent } from '@strata-cache/core'
 import type { RedisStore } from '../src/index.ts'
 
+/**
+ * commandTimeout for functional tests. On a loaded CI machine a 100 ms deadline can turn a slow
+ * answer into a miss and make a test about tags or batches flaky; the outage tests, which are about
+ * deadlines, run with the default (100 ms).
+ */
+export const TEST_COMMAND_TIMEOUT = '1s'
+
 let counter = 0
 
 /** A prefix no other test uses, so one shared server needs no flush. */

@@ -3,14 +3,19 @@ import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/red
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
-import { commandCalls, entry, uniquePrefix } from './helpers.ts'
+import { commandCalls, entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 let server: RedisServer
 let raw: Redis
 const stores: RedisStore[] = []
 
 function makeStore(options: Partial<ConstructorParameters<typeof RedisStore>[0]> = {}): RedisStore {
-  const store = new RedisStore({ url: server.url, prefix: uniquePrefix(), ...options })
+  const store = new RedisStore({
+    url: server.url,
+    prefix: uniquePrefix(),
+    commandTimeout: TEST_COMMAND_TIMEOUT,
+    ...options,
+  })
   stores.push(store)
   return store
 }
@@ -129,6 +134,12 @@ describe('RedisStore entries', () => {
     expect(await raw.exists(store.keyFor('big2'))).toBe(0)
   })
 
+  it('defaults commandTimeout to 100 ms', () => {
+    const store = new RedisStore({ url: server.url, prefix: uniquePrefix() })
+    stores.push(store)
+    expect(store.commandTimeoutMs).toBe(100)
+  })
+
   it('defaults maxValueBytes to 1 MiB', async () => {
     const store = makeStore()
     expect(store.maxValueBytes).toBe(1024 * 1024)
@@ -245,7 +256,7 @@ describe('RedisStore operations surface', () => {
     await store.get('k')
     await store.get('missing')
     const [stats] = await store.stats()
-    expect(stats).toMatchObject({ tier: 'redis', available: true, errors: 0 })
+    expect(stats).toMatchObject({ tier: 'redis', available: true, hits: 1, misses: 1, errors: 0 })
     expect(stats!.details).toMatchObject({
       breaker: 'closed',
       failureCount: 0,
@@ -290,7 +301,7 @@ describe('RedisStore operations surface', () => {
 
   it('runs over an ioredis client it was given, and leaves it open on close', async () => {
     const client = new Redis(server.url, { enableOfflineQueue: false })
-    const store = new RedisStore({ client, prefix: uniquePrefix() })
+    const store = new RedisStore({ client, prefix: uniquePrefix(), commandTimeout: TEST_COMMAND_TIMEOUT })
     await store.ready()
     await store.set('k', entry('v'))
     expect((await store.get('k'))?.value).toBe('v')
