@@ -404,6 +404,8 @@ export class RedisStore implements CacheStore {
         { key },
       )
     }
+    // Tags go into the header comma-separated and name Redis sets: hold them to the key schema.
+    if (entry.tags !== undefined) validateTags(entry.tags)
     const text = encodeEntry(entry, this.serializer)
     // Bytes >= chars, and a UTF-16 char is at most 3 UTF-8 bytes: count exactly only when it matters.
     if (text.length * 3 > this.maxValueBytes) {

@@ -244,6 +244,10 @@ describe('RedisStore pattern deletes, tags and clear', () => {
 
   it('rejects an invalid pattern or tag before any I/O', async () => {
     const store = makeStore()
+    await expect(store.set('k', entry('v', { tags: ['a,b'] }))).rejects.toMatchObject({
+      code: 'E_INVALID_KEY',
+    })
+    expect(await raw.exists(store.keyFor('k'))).toBe(0)
     await expect(store.deletePattern('a b*')).rejects.toMatchObject({ code: 'E_INVALID_PATTERN' })
     await expect(store.deleteTags(['no space'])).rejects.toMatchObject({ code: 'E_INVALID_KEY' })
   })
