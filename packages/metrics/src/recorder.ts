@@ -83,10 +83,9 @@ export class CacheRecorder {
   private readonly byPattern = new Map<string, PatternRecord>()
   private readonly unsubscribes: (() => void)[] = []
   private pendingFigures: Promise<TierFigures[]> | undefined
-  // The last read, so a following `operation` event for the same key learns its tier and result.
-  private lastKey: string | undefined
-  private lastTier = ''
-  private lastResult: ReadResult = 'miss'
+  // The last read's event (one pointer write per hit), so a following `operation` event for the
+  // same key learns the tier that answered and the result.
+  private lastRead: CacheEventMap['hit'] | CacheEventMap['miss'] | undefined
 
   constructor(cache: Cache, options: RecorderOptions) {
     this.cache = cache
@@ -104,9 +103,7 @@ export class CacheRecorder {
         if (cell.tier !== e.tier) cell = this.cellFor(record, e.tier)
         cell.hits++
         if (e.stale) cell.stale++
-        this.lastKey = e.key
-        this.lastTier = cell.tier
-        this.lastResult = e.stale ? 'stale' : 'hit'
+        this.lastRead = e
       }),
       cache.on('miss', (e) => {
         let record = this.byKey.get(e.key)
@@ -114,9 +111,7 @@ export class CacheRecorder {
         let cell = record.last
         if (cell.tier !== this.missTier) cell = this.cellFor(record, this.missTier)
         cell.misses++
-        this.lastKey = e.key
-        this.lastTier = this.missTier
-        this.lastResult = 'miss'
+        this.lastRead = e
       }),
       cache.on('error', (e) => this.countError(e.operation, e.error)),
       cache.on('invalidate', (e) => count(this.invalidations, [boundedName(e.kind), boundedName(e.source)])),
@@ -175,9 +170,14 @@ export class CacheRecorder {
     let result: ReadResult | undefined
     if (e.key !== undefined && (e.operation === 'get' || e.operation === 'getOrSet')) {
       // The Cache emits a slow-path read's hit/miss synchronously right before its `operation`.
-      if (e.key === this.lastKey) {
-        if (e.tier === undefined) tier = this.lastTier
-        result = this.lastResult
+      const read = this.lastRead
+      if (read !== undefined && read.key === e.key) {
+        if ('tier' in read) {
+          if (e.tier === undefined) tier = boundedName(read.tier)
+          result = read.stale ? 'stale' : 'hit'
+        } else {
+          result = 'miss'
+        }
       } else {
         result = 'miss' // a getOrSet whose loader ran: its miss came earlier, other reads in between
       }
