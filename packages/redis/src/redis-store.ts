@@ -275,7 +275,8 @@ export class RedisStore implements CacheStore {
   private async probe(): Promise<void> {
     const client = this.pool.next()
     if (client === undefined) throw unavailable(`${this.name}: no connection is ready`)
-    await this.deadline(client.ping(), 'probe')
+    // On a cluster every master must answer: a PING routed to a healthy node proves nothing about a hung one.
+    await this.deadline(Promise.all(this.masters(client).map((node) => node.ping())), 'probe')
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------
