@@ -24,7 +24,7 @@ const INPUT_CODES: ReadonlySet<string> = new Set([
 export function buildServer(config: Config): FastifyInstance {
   const app = Fastify({
     logger: { level: config.logLevel },
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     forceCloseConnections: 'idle',
   })
   const db = openDatabase(config.databasePath)

@@ -24,7 +24,7 @@ export function buildServer(config: Config): FastifyInstance {
   const app = Fastify({
     logger: { level: config.logLevel },
     // Bodies are checked as sent: 42 is not a name.
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     forceCloseConnections: 'idle',
   })
   const db = openDatabase(config.databasePath)
