@@ -45,7 +45,10 @@ export const suite: BenchSuite = {
     empty.on('hit', () => {})
 
     let i = 0
-    const next = () => keys[(i = (i + 1) % KEYS)]!
+    const next = () => {
+      i = (i + 1) % KEYS
+      return keys[i]!
+    }
     const base = 'Cache.get L1 hit, no metrics'
     const tasks: Task[] = [
       { name: base, fn: () => plain.get(next()) },
