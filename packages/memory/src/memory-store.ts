@@ -25,6 +25,7 @@ class Slot {
   constructor(
     /** Frozen record returned as is by peek/get; carries `tier`. */
     readonly entry: CacheEntry<unknown>,
+    readonly expiresAt: number,
     readonly staleUntil: number,
     /** This store's clock when the entry was written here (not entry.createdAt). */
     readonly writtenAt: number,
@@ -49,6 +50,8 @@ export class MemoryStore implements CacheStore {
   private evictions = 0
   private hits = 0
   private misses = 0
+  /** Key of the last peek that found no fresh entry, until its fallback read (see peek). */
+  private fallbackKey: string | undefined = undefined
   private closed = false
 
   constructor(options?: MemoryStoreOptions) {
@@ -78,15 +81,26 @@ export class MemoryStore implements CacheStore {
    * staleUntil (then removed). No allocation on a hit.
    */
   peek<T>(key: string): CacheEntry<T> | undefined {
+    // A read of the key a peek just missed (or found stale) is the caller's fallback for the same
+    // lookup (Cache.get: peek, then get, in one synchronous run): counted once in hits/misses.
+    const counted = key !== this.fallbackKey
+    if (!counted) this.fallbackKey = undefined
     const slot = this.lru.get(key)
     if (slot !== undefined) {
-      if (this.now() < slot.staleUntil) {
-        this.hits++
+      const now = this.now()
+      if (now < slot.staleUntil) {
+        if (counted) {
+          this.hits++
+          if (now >= slot.expiresAt) this.fallbackKey = key
+        }
         return slot.entry as CacheEntry<T>
       }
       this.lru.delete(key)
     }
-    this.misses++
+    if (counted) {
+      this.misses++
+      this.fallbackKey = key
+    }
     return undefined
   }
 
@@ -100,7 +114,8 @@ export class MemoryStore implements CacheStore {
   async getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
     this.assertOpen()
     if (!Array.isArray(keys)) throw new CacheKeyError(`${this.label}.getMany: keys must be an array`)
-    return keys.map((key) => this.peek<T>(key))
+    const now = this.now()
+    return keys.map((key) => this.lookup<T>(key, now))
   }
 
   /**
@@ -310,7 +325,21 @@ export class MemoryStore implements CacheStore {
             tags,
             tier: this.name,
           }
-    return new Slot(Object.freeze(record), entry.staleUntil, now, size, tags)
+    return new Slot(Object.freeze(record), entry.expiresAt, entry.staleUntil, now, size, tags)
+  }
+
+  /** A counted read at `now`, for batches. */
+  private lookup<T>(key: string, now: number): CacheEntry<T> | undefined {
+    const slot = this.lru.get(key)
+    if (slot !== undefined) {
+      if (now < slot.staleUntil) {
+        this.hits++
+        return slot.entry as CacheEntry<T>
+      }
+      this.lru.delete(key)
+    }
+    this.misses++
+    return undefined
   }
 
   private commit(key: string, slot: Slot | undefined): void {

@@ -63,4 +63,17 @@ describe('Cache over MemoryStore', () => {
     expect(await cache.invalidate('thermal:rack:*')).toBe(1)
     expect(await cache.get('thermal:rack:2:a')).toBeUndefined()
   })
+
+  it('counts one store lookup per Cache read, though a miss falls back from peek to get', async () => {
+    const { cache, store, clock } = setup()
+    expect(await cache.get('k:1')).toBeUndefined()
+    expect(await cache.getOrSet('k:1', () => 'loaded')).toBe('loaded')
+    expect(await cache.get('k:1')).toBe('loaded')
+    clock.advance(10_000) // past the TTL, within grace: peek finds it stale, get finds it again
+    expect(await cache.get('k:1', { allowStale: true })).toBe('loaded')
+    expect(await store.stats()).toEqual([expect.objectContaining({ hits: 2, misses: 2 })])
+    expect(await cache.get('k:2')).toBeUndefined()
+    expect(await cache.get('k:2')).toBeUndefined()
+    expect((await store.stats())[0]).toMatchObject({ hits: 2, misses: 4 })
+  })
 })
