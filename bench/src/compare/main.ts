@@ -158,6 +158,9 @@ function medianRun(runs: ScenarioResult[]): ScenarioResult {
         median.checks[name] = value
     }
   }
+  // Notes of every run (events the library reported, first errors), not only the median one's.
+  const notes = ok.flatMap((r, i) => (r.notes ?? []).map((n) => `run ${i + 1}: ${n}`))
+  median.notes = notes.length > 0 ? notes : undefined
   const failed = runs.length - ok.length
   if (failed > 0)
     median.notes = [

@@ -91,6 +91,7 @@ const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p5
         title: 'misses of written keys / wrong values',
         cell: (r) => `${r.checks.missesOfWrittenKeys ?? r.checks.misses ?? 0} / ${r.checks.wrongValues ?? 0}`,
       },
+      { title: 'written keys missing from Redis', cell: check('writesMissingFromRedis') },
     ],
   },
   'cold-get-or-set': {

@@ -52,6 +52,8 @@ export interface StampedeSide {
   values: string[]
   p99Ms: number
   maxMs: number
+  /** When the first caller fired (absolute ms), to see how simultaneous the two processes were. */
+  firstCallAt: number
 }
 
 export interface Scenario {

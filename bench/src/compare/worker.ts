@@ -85,6 +85,18 @@ try {
     },
   ]
 }
+const reported: Record<string, number> = {}
+for (const instance of instances) {
+  for (const [name, n] of Object.entries(instance.diagnostics?.() ?? {}))
+    reported[name] = (reported[name] ?? 0) + n
+}
+if (Object.keys(reported).length > 0) {
+  const text = Object.entries(reported)
+    .map(([name, n]) => `${name} × ${n}`)
+    .join(', ')
+  for (const r of results)
+    r.notes = [...(r.notes ?? []), `events the library reported in this process: ${text}`]
+}
 if (unhandledRejections + uncaughtExceptions > 0) {
   for (const r of results) {
     r.checks.unhandledRejections = unhandledRejections

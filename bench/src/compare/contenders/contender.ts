@@ -6,6 +6,8 @@ export interface CompareCache {
   getOrSet(key: string, loader: () => Promise<unknown>): Promise<unknown>
   delete(key: string): Promise<void>
   close(): Promise<void>
+  /** Counts of what the library reported about itself (absorbed errors, breaker changes), when it reports any. */
+  diagnostics?(): Record<string, number>
 }
 
 /** One library in its documented multi-instance setup. */
