@@ -122,7 +122,7 @@ export class TieredStore implements CacheStore {
     if (this.bus !== undefined) this.unsubscribes.push(this.bus.subscribe((event) => this.onBusEvent(event)))
     for (const tier of [this.l1, this.l2]) {
       const unsubscribe = tier.subscribe?.((event) => {
-        if (tier === this.l2 && event.type === 'error' && event.key !== undefined) this.onL2Error(event.key)
+        if (tier === this.l2 && event.type === 'error') this.onL2Error(event.key, event.operation)
         this.emit(event)
       })
       if (unsubscribe !== undefined) this.unsubscribes.push(unsubscribe)
@@ -158,6 +158,48 @@ export class TieredStore implements CacheStore {
     return entry
   }
 
+  /** L1 for each key, then one batched L2 read (`getMany` where L2 has it) for the rest; same order as `keys`. */
+  async getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
+    this.assertOpen()
+    if (!this.busUp) this.enforceDegradedTtl()
+    const now = this.now()
+    const results: (CacheEntry<T> | undefined)[] = new Array(keys.length)
+    const locals: (CacheEntry<T> | undefined)[] = new Array(keys.length)
+    const missing: number[] = []
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!
+      const local = this.l1.peek !== undefined ? this.l1.peek<T>(key) : await this.l1.get<T>(key)
+      if (local !== undefined && now < local.expiresAt) results[i] = local
+      else {
+        locals[i] = local
+        missing.push(i)
+      }
+    }
+    if (missing.length === 0) return results
+    const missingKeys = missing.map((i) => keys[i]!)
+    const tickets = missingKeys.map((key) => this.begin(key, false))
+    let entries: (CacheEntry<T> | undefined)[]
+    try {
+      entries =
+        this.l2.getMany !== undefined
+          ? await this.l2.getMany<T>(missingKeys)
+          : await Promise.all(missingKeys.map((key) => this.l2.get<T>(key)))
+    } finally {
+      for (const ticket of tickets) this.end(ticket, false)
+    }
+    for (let j = 0; j < missing.length; j++) {
+      const i = missing[j]!
+      const entry = entries[j]
+      if (entry === undefined) {
+        results[i] = locals[i]
+        continue
+      }
+      if (this.mayFill(tickets[j]!)) await this.writeL1(missingKeys[j]!, entry)
+      results[i] = entry
+    }
+    return results
+  }
+
   // ---- writes -----------------------------------------------------------------------------------
 
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
@@ -174,6 +216,26 @@ export class TieredStore implements CacheStore {
       this.end(ticket, true)
     }
     await this.publish({ kind: 'key', keys: [key] })
+  }
+
+  /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */
+  async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
+    this.assertOpen()
+    if (entries.length === 0) return
+    const tickets = entries.map(([key]) => this.begin(key, true))
+    try {
+      if (this.l2.setMany !== undefined) await this.l2.setMany(entries)
+      else for (const [key, entry] of entries) await this.l2.set(key, entry)
+      for (let j = 0; j < entries.length; j++) {
+        const [key, entry] = entries[j]!
+        const ticket = tickets[j]!
+        if (this.isCurrent(ticket)) await this.writeL1(key, entry, ticket.activity.l2WriteFailed === true)
+        else await this.l1.delete(key).catch(() => false)
+      }
+    } finally {
+      for (const ticket of tickets) this.end(ticket, true)
+    }
+    await this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
   }
 
   async delete(key: string): Promise<boolean> {
@@ -336,9 +398,14 @@ export class TieredStore implements CacheStore {
     return this.isCurrent(ticket) && ticket.activity.writers === 0
   }
 
-  private onL2Error(key: string): void {
-    const activity = this.activity.get(key)
-    if (activity !== undefined && activity.writers > 0) activity.l2WriteFailed = true
+  private onL2Error(key: string | undefined, operation: string): void {
+    if (key !== undefined) {
+      const activity = this.activity.get(key)
+      if (activity !== undefined && activity.writers > 0) activity.l2WriteFailed = true
+    } else if (operation === 'setMany') {
+      // A failed batch names no key: every write in flight may be the one that failed.
+      for (const activity of this.activity.values()) if (activity.writers > 0) activity.l2WriteFailed = true
+    }
   }
 
   private bumpKey(key: string): void {

@@ -150,6 +150,47 @@ describe('TieredStore reads and writes', () => {
   })
 })
 
+describe('TieredStore batches', () => {
+  it('getMany serves L1 hits, reads the rest from L2 in one call and fills L1', async () => {
+    const { store, l1, l2, entry } = await setup()
+    await store.set('a', entry('a'))
+    await l2.inner.set('b', entry('b'))
+    const got = await store.getMany(['a', 'b', 'c'])
+    expect(got.map((e) => e?.value)).toEqual(['a', 'b', undefined])
+    expect(got.map((e) => e?.tier)).toEqual(['l1', 'l2', undefined])
+    expect(l1.peek('b')?.value).toBe('b')
+  })
+
+  it('getMany does not fill L1 with a value whose read overlapped an invalidation', async () => {
+    const { store, l1, l2, entry, other, received } = await setup()
+    await l2.inner.set('a', entry('old'))
+    const gate = l2.holdNextGet()
+    const reading = store.getMany(['a'])
+    await gate.reading
+    await other.publish({ kind: 'key', keys: ['a'] })
+    await received(1)
+    gate.release()
+    expect((await reading)[0]?.value).toBe('old')
+    expect(l1.peek('a')).toBeUndefined()
+  })
+
+  it('setMany writes L2 then L1 and sends one message with every key', async () => {
+    const { store, l1, l2, entry, seenByOther } = await setup()
+    await store.setMany([
+      ['a', entry(1)],
+      ['b', entry(2)],
+      ['a', entry(3)],
+    ])
+    expect((await l2.inner.get('a'))?.value).toBe(3)
+    expect(l1.peek('a')?.value).toBe(3)
+    expect(l1.peek('b')?.value).toBe(2)
+    await until(() => seenByOther.some((e) => e.type === 'invalidation'))
+    expect(seenByOther.filter((e) => e.type === 'invalidation')).toMatchObject([
+      { invalidation: { kind: 'key', keys: ['a', 'b'] } },
+    ])
+  })
+})
+
 describe('TieredStore in-flight reads', () => {
   it('does not fill L1 with a value whose L2 read overlapped a local delete', async () => {
     const { store, l1, l2, entry } = await setup()
