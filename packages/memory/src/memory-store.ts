@@ -50,7 +50,7 @@ export class MemoryStore implements CacheStore {
   private evictions = 0
   private hits = 0
   private misses = 0
-  /** Key of the last peek that found no fresh entry, until its fallback read (see peek). */
+  /** Key of the last peek that found no fresh entry, until its fallback read or the next microtask (see peek). */
   private fallbackKey: string | undefined = undefined
   private closed = false
 
@@ -81,8 +81,8 @@ export class MemoryStore implements CacheStore {
    * staleUntil (then removed). No allocation on a hit.
    */
   peek<T>(key: string): CacheEntry<T> | undefined {
-    // A read of the key a peek just missed (or found stale) is the caller's fallback for the same
-    // lookup (Cache.get: peek, then get, in one synchronous run): counted once in hits/misses.
+    // A read of the key a peek just missed (or found stale), in the same synchronous run, is the
+    // caller's fallback for the same lookup (Cache.get: peek, then get): counted once.
     const counted = key !== this.fallbackKey
     if (!counted) this.fallbackKey = undefined
     const slot = this.lru.get(key)
@@ -91,7 +91,7 @@ export class MemoryStore implements CacheStore {
       if (now < slot.staleUntil) {
         if (counted) {
           this.hits++
-          if (now >= slot.expiresAt) this.fallbackKey = key
+          if (now >= slot.expiresAt) this.expectFallback(key)
         }
         return slot.entry as CacheEntry<T>
       }
@@ -99,9 +99,19 @@ export class MemoryStore implements CacheStore {
     }
     if (counted) {
       this.misses++
-      this.fallbackKey = key
+      this.expectFallback(key)
     }
     return undefined
+  }
+
+  private expectFallback(key: string): void {
+    if (this.fallbackKey === undefined) queueMicrotask(this.forgetFallback)
+    this.fallbackKey = key
+  }
+
+  /** Ends the synchronous run in which a fallback read counts as the same lookup. */
+  private readonly forgetFallback = (): void => {
+    this.fallbackKey = undefined
   }
 
   /** The entry (fresh or within grace), or undefined. */

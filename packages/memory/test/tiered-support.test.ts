@@ -87,6 +87,16 @@ describe('MemoryStore stats and health', () => {
     ])
   })
 
+  it('counts every separate read of a missing key, also back to back', async () => {
+    const { store } = setup()
+    expect(await store.get('nope')).toBeUndefined()
+    expect(await store.get('nope')).toBeUndefined()
+    store.peek('nope')
+    await Promise.resolve()
+    store.peek('nope')
+    expect((await store.stats())[0]).toMatchObject({ hits: 0, misses: 4 })
+  })
+
   it('after close: health down, stats unavailable, peek misses, operations reject with E_CLOSED', async () => {
     const { store } = setup()
     await store.set('a', entryAt(START, 'a'))
