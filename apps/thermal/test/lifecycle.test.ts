@@ -34,6 +34,32 @@ describe('configuration at start', () => {
   })
 })
 
+describe('grace', () => {
+  it('serves the stale analysis (x-cache: stale) when recomputing takes longer than the soft timeout', async () => {
+    // A 1 ms TTL expires every entry at once; 10 min of grace keeps it servable; a 1 ms soft
+    // timeout serves it while the (hundreds of ms) recomputation runs in the background.
+    const pod = await startPod('grace', {
+      DATABASE_PATH: join(dir, 'grace.db'),
+      SEED_SAMPLE_RACKS: 'true',
+      THERMAL_TTL: '1',
+      CACHE_GRACE: '10m',
+      CACHE_SOFT_TIMEOUT: '1',
+    })
+    try {
+      type Analysis = { computedAt: string }
+      const first = await pod.json<Analysis>('/api/racks/1/thermal-analysis')
+      expect(first.headers.get('x-cache')).toBe('miss')
+      const second = await pod.json<Analysis>('/api/racks/1/thermal-analysis')
+      expect(second.headers.get('x-cache')).toBe('stale')
+      expect(second.body.computedAt).toBe(first.body.computedAt)
+      const stats = await pod.json<{ cache: { keyspace_hits: number } }>('/health/cache/stats')
+      expect(stats.body.cache.keyspace_hits).toBe(1) // a stale answer counts as a (stale) hit
+    } finally {
+      await pod.stop()
+    }
+  })
+})
+
 describe('graceful shutdown', () => {
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {
     const pod = await startPod('term', {
