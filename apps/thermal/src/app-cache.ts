@@ -24,6 +24,8 @@ export function createAppCache(config: Config): AppCache {
     defaultTtl: config.thermalTtlMs,
     grace: config.graceMs,
     softTimeout: config.softTimeoutMs,
+    // A pod waiting for another pod's optimization (seconds) waits this long before computing itself.
+    lockWait: '30s',
     l1: { maxEntries: 5_000, maxBytes: 64 * 1024 * 1024 },
   })
   const registry = new Registry()

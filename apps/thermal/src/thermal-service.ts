@@ -69,7 +69,8 @@ export class ThermalService {
             computeMs: Math.round(performance.now() - started),
           }
         },
-        { ttl: this.config.thermalTtlMs },
+        // One pod computes; the others wait for its result in Redis (memory only: no-op).
+        { ttl: this.config.thermalTtlMs, lock: true },
       ),
     )
   }
@@ -94,7 +95,7 @@ export class ThermalService {
             computeMs: Math.round(performance.now() - started),
           }
         },
-        { ttl: this.config.optimizationTtlMs },
+        { ttl: this.config.optimizationTtlMs, lock: true },
       ),
     )
   }

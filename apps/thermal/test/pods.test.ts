@@ -98,6 +98,22 @@ describe('three pods on one Redis and one database', () => {
     expect((await p1.get(`/api/racks/${id}/thermal-analysis`)).headers.get('x-cache')).toBe('hit')
   })
 
+  it('computes a cold optimization once for three pods asking at the same time (distributed lock)', async () => {
+    const [p1] = pods as [Pod, Pod, Pod]
+    const id = await rackWithDevice(p1, 'locked')
+    await p1.json(
+      `/api/racks/${id}/positions`,
+      jsonBody('POST', { name: 'b', startU: 2, heightU: 2, powerWatts: 900 }),
+    )
+    type Optimization = { computedAt: string }
+    const answers = await Promise.all(
+      pods.map((pod) => pod.json<Optimization>(`/api/racks/${id}/optimization`)),
+    )
+    for (const answer of answers) expect(answer.status).toBe(200)
+    expect(new Set(answers.map((a) => a.body.computedAt)).size).toBe(1)
+    expect(answers.filter((a) => a.headers.get('x-cache') === 'miss')).toHaveLength(1)
+  })
+
   it('reports Redis figures in /health/cache/stats', async () => {
     const { status, body } = await pods[0]!.json<Stats>('/health/cache/stats')
     expect(status).toBe(200)
