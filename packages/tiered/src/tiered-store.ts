@@ -82,6 +82,7 @@ export class TieredStore implements CacheStore {
   private readonly listeners = new Set<StoreEventListener>()
   private readonly keyNotices = new Map<string, Set<() => void>>()
   private readonly unsubscribes: (() => void)[] = []
+  private readonly publishing = new Set<Promise<void>>()
   /** Moves on anything that touches many keys (pattern, tags, clear, bus drop): no fill across it. */
   private globalEpoch = 0
   private busUp: boolean
@@ -215,7 +216,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.end(ticket, true)
     }
-    await this.publish({ kind: 'key', keys: [key] })
+    this.publish({ kind: 'key', keys: [key] })
   }
 
   /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */
@@ -235,7 +236,7 @@ export class TieredStore implements CacheStore {
     } finally {
       for (const ticket of tickets) this.end(ticket, true)
     }
-    await this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
+    this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
   }
 
   async delete(key: string): Promise<boolean> {
@@ -250,7 +251,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.end(ticket, true)
     }
-    await this.publish({ kind: 'key', keys: [key] })
+    this.publish({ kind: 'key', keys: [key] })
     return deleted
   }
 
@@ -266,7 +267,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.bumpMatching(pattern)
     }
-    await this.publish({ kind: 'pattern', pattern })
+    this.publish({ kind: 'pattern', pattern })
     return count
   }
 
@@ -282,7 +283,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.globalEpoch++
     }
-    if (tags.length > 0) await this.publish({ kind: 'tags', tags })
+    if (tags.length > 0) this.publish({ kind: 'tags', tags })
     return count
   }
 
@@ -295,7 +296,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.globalEpoch++
     }
-    await this.publish({ kind: 'clear' })
+    this.publish({ kind: 'clear' })
   }
 
   /** Closes the bus, then L1 and L2. Idempotent. */
@@ -303,6 +304,7 @@ export class TieredStore implements CacheStore {
     if (this.closed) return
     this.closed = true
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    await Promise.allSettled([...this.publishing])
     await this.bus?.close()
     await Promise.allSettled([this.l1.close(), this.l2.close()])
     this.listeners.clear()
@@ -435,9 +437,15 @@ export class TieredStore implements CacheStore {
     }
   }
 
-  private async publish(invalidation: Invalidation): Promise<void> {
+  /**
+   * Tells the other pods, without making the caller wait for Redis to acknowledge: receivers learn
+   * of it asynchronously either way, and a cold getOrSet saves a round trip. `close()` waits for these.
+   */
+  private publish(invalidation: Invalidation): void {
     if (this.bus === undefined) return
-    await this.bus.publish(invalidation)
+    const sending = this.bus.publish(invalidation)
+    this.publishing.add(sending)
+    void sending.finally(() => this.publishing.delete(sending))
   }
 
   /** While the bus is down: entries written before it went down are served for degradedL1Ttl at most. */
