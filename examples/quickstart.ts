@@ -25,7 +25,11 @@ await cache.getOrSet(key, () => analyseRack(42, params))
 console.log(`warm: ${(performance.now() - started).toFixed(3)} ms`)
 
 // 100 concurrent callers on a cold key share one computation.
-await Promise.all(Array.from({ length: 100 }, () => cache.getOrSet(thermalKey({ rackId: 7, hash: 'x' }), () => analyseRack(7, params))))
+await Promise.all(
+  Array.from({ length: 100 }, () =>
+    cache.getOrSet(thermalKey({ rackId: 7, hash: 'x' }), () => analyseRack(7, params)),
+  ),
+)
 console.log(`computations so far: ${computations} (1 + 1 for 100 concurrent callers)`)
 
 // A write to rack 42 invalidates every cached analysis of it.

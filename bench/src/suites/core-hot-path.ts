@@ -24,7 +24,10 @@ export const suite: BenchSuite = {
     }
     const loader = () => value
     let i = 0
-    const next = () => keys[(i = (i + 1) % KEYS)]!
+    const next = () => {
+      i = (i + 1) % KEYS
+      return keys[i]!
+    }
     const rows = await measure('core-hot-path', [
       { name: 'lru-cache get (raw)', fn: () => lru.get(next()) },
       {
