@@ -421,13 +421,23 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
         expect(await store.get('k:2')).toBeUndefined()
       })
 
-      it('forgets tags of deleted entries', async () => {
+      it('forgets tags of entries removed by delete, deletePattern and clear', async () => {
         const store = await open()
         await store.set('k:1', entry('v', { tags: ['t'] }))
+        await store.set('k:2', entry('v', { tags: ['t'] }))
         await store.delete('k:1')
-        await store.set('k:2', entry('v'))
+        await store.deletePattern('k:2')
+        // Written again without the tag: a stale tag membership must not reach them.
+        await store.set('k:1', entry('again'))
+        await store.set('k:2', entry('again'))
         expect(await store.deleteTags(['t'])).toBe(0)
-        expect((await store.get('k:2'))?.value).toBe('v')
+        expect((await store.get('k:1'))?.value).toBe('again')
+        expect((await store.get('k:2'))?.value).toBe('again')
+        await store.set('k:3', entry('v', { tags: ['u'] }))
+        await store.clear()
+        await store.set('k:3', entry('again'))
+        expect(await store.deleteTags(['u'])).toBe(0)
+        expect((await store.get('k:3'))?.value).toBe('again')
       })
     })
 
