@@ -138,6 +138,10 @@ describe('tiered cache while Redis is down', () => {
     observer.subscribe((event) => seen.push(event))
     const errors: unknown[] = []
     cache.on('error', (event) => errors.push(event))
+    const breaker: string[] = []
+    cache.on('breaker', (event) => breaker.push(event.state))
+    const bus: string[] = []
+    cache.on('bus', (event) => bus.push(event.state))
     try {
       await Promise.all([store.ready(), observer.ready()])
       await cache.set('a', 'before')
@@ -151,6 +155,7 @@ describe('tiered cache while Redis is down', () => {
         return store.l2.isAvailable?.() === false
       }, 10_000)
       expect(errors.length).toBeGreaterThan(0)
+      expect(breaker).toContain('open') // L2's own events reach the Cache through the TieredStore
       expect(await cache.get('a')).toBe('before')
       await cache.set('a', 'during')
       expect(await cache.get('a')).toBe('during')
@@ -181,6 +186,8 @@ describe('tiered cache while Redis is down', () => {
       await sleep(10)
       expect(await cache.get('a')).toBe('before')
       expect((await cache.health()).status).toBe('up')
+      expect(breaker.at(-1)).toBe('closed')
+      expect(bus).toEqual(expect.arrayContaining(['disconnected', 'connected']))
     } finally {
       await observer.close()
       await cache.close()
