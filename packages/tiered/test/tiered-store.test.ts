@@ -103,6 +103,17 @@ describe('TieredStore reads and writes', () => {
     })
   })
 
+  it('overlapping sets of one key leave L1 agreeing with L2', async () => {
+    const { store, l1, l2, entry } = await setup()
+    for (let round = 0; round < 20; round++) {
+      await Promise.all([store.set('k', entry(`a${round}`)), store.set('k', entry(`b${round}`))])
+      const inL2 = (await l2.inner.get('k'))?.value
+      const inL1 = l1.peek('k')?.value
+      expect(inL1 === undefined || inL1 === inL2).toBe(true)
+      expect((await store.get('k'))?.value).toBe(inL2)
+    }
+  })
+
   it('an invalid value is refused before anything is written, and the previous entry stays', async () => {
     const { store, l1, entry } = await setup()
     await store.set('k', entry('old'))
