@@ -142,6 +142,9 @@ function machine(): Record<string, string> {
   }
 }
 
+/** Checks that count work rather than problems. */
+const INFORMATIONAL_CHECKS = new Set(['firstLoads', 'loaderCallsPerCall', 'sampledFromAnotherInstance'])
+
 /** The run with the median ops/s; numeric checks are the worst (max) over all runs, so a wrong value in any run shows. */
 function medianRun(runs: ScenarioResult[]): ScenarioResult {
   const ok = runs.filter((r) => !r.failure)
@@ -159,7 +162,16 @@ function medianRun(runs: ScenarioResult[]): ScenarioResult {
     }
   }
   // Notes of every run (events the library reported, first errors), not only the median one's.
-  const notes = ok.flatMap((r, i) => (r.notes ?? []).map((n) => `run ${i + 1}: ${n}`))
+  const notes = ok.flatMap((r, i) => {
+    // Each run's ops/s with the problems it counted, so a fast run full of misses is visible as such.
+    const problems = Object.entries(r.checks)
+      .filter(([name, v]) => typeof v === 'number' && v > 0 && !INFORMATIONAL_CHECKS.has(name))
+      .map(([name, v]) => `${name} ${v}`)
+    return [
+      `run ${i + 1}: ${Math.round(r.opsPerSec ?? 0).toLocaleString('en-US')} ops/s${problems.length > 0 ? `, ${problems.join(', ')}` : ''}`,
+      ...(r.notes ?? []).map((n) => `run ${i + 1}: ${n}`),
+    ]
+  })
   median.notes = notes.length > 0 ? notes : undefined
   const failed = runs.length - ok.length
   if (failed > 0)

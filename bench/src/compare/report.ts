@@ -106,7 +106,11 @@ const layouts: Record<string, { columns: Column[]; headline: 'ops' | 'p99' | 'p5
         title: 'loader calls per call',
         cell: check('loaderCallsPerCall', (v) => (typeof v === 'number' ? v.toFixed(2) : '–')),
       },
-      { title: 'not readable from another instance', cell: check('notReadableFromAnotherInstance') },
+      {
+        title: 'not readable from another instance',
+        cell: (r) =>
+          `${r.checks.notReadableFromAnotherInstance ?? '–'}/${r.checks.sampledFromAnotherInstance ?? '–'}`,
+      },
     ],
   },
   invalidation: {

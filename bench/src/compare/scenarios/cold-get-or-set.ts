@@ -45,7 +45,8 @@ export const coldGetOrSetScenario: Scenario = {
       checks: {
         loaderCallsPerCall: result.ops === 0 ? null : loaderCalls / result.ops,
         wrongValues: wrong,
-        notReadableFromAnotherInstance: `${missingInL2}/${sampled}`,
+        notReadableFromAnotherInstance: missingInL2,
+        sampledFromAnotherInstance: sampled,
       },
       ...(result.firstError === undefined ? {} : { notes: [`first error: ${result.firstError}`] }),
     }
