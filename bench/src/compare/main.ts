@@ -2,7 +2,8 @@
  * `pnpm bench:compare [--scenarios a,b] [--libs a,b] [--dry]`: starts its own redis-server on
  * loopback, runs every scenario for every library (each in a fresh process) plus the baselines,
  * writes bench/RESULTS.md and bench/results.json, and stops everything it started, by pid.
- * `--dry` prints the report instead of writing the files (for partial runs).
+ * `--dry` prints the report instead of writing the files (for partial runs). `--render` only rewrites
+ * RESULTS.md from results.json (after editing analysis.md or the report layout); it measures nothing.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -29,6 +30,32 @@ const pickedLibs = argList('libs')
 const dry = process.argv.includes('--dry')
 
 const benchDir = new URL('../../', import.meta.url)
+
+if (process.argv.includes('--render')) {
+  const saved = JSON.parse(readFileSync(new URL('results.json', benchDir), 'utf8')) as {
+    startedAt: string
+    durationS: number
+    command?: string
+    machine: Record<string, string>
+    versions: Record<string, string>
+    results: ScenarioResult[]
+  }
+  const ran = new Set(saved.results.map((r) => `${r.scenario}|${r.library}`))
+  const report = renderReport(saved.results, {
+    startedAt: saved.startedAt,
+    durationS: saved.durationS,
+    machine: saved.machine,
+    versions: saved.versions,
+    contenders: contenders.filter((c) => [...ran].some((k) => k.endsWith(`|${c.id}`))),
+    scenarios: scenarios.filter((s) => [...ran].some((k) => k.startsWith(`${s.id}|`))),
+    analysis: readAnalysis(),
+    command: saved.command ?? 'pnpm bench:compare',
+  })
+  writeFileSync(new URL('RESULTS.md', benchDir), report)
+  console.error('rewrote bench/RESULTS.md from bench/results.json')
+  process.exit(0)
+}
+
 const started = Date.now()
 const server = await startRedisServer({ ownServer: true })
 let paused = false
@@ -227,6 +254,7 @@ try {
   const durationS = (Date.now() - started) / 1000
   info['load average (1 min) when each worker started'] =
     `${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)} (2 cores, shared with other work on this host)`
+  const command = `pnpm bench:compare${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`
   const report = renderReport(results, {
     startedAt: new Date(started).toISOString(),
     durationS,
@@ -235,7 +263,7 @@ try {
     contenders: libs,
     scenarios: runScenarios,
     analysis: readAnalysis(),
-    command: `pnpm bench:compare${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    command,
   })
   if (dry) {
     console.log(report)
@@ -243,7 +271,7 @@ try {
     writeFileSync(new URL('RESULTS.md', benchDir), report)
     writeFileSync(
       new URL('results.json', benchDir),
-      `${JSON.stringify({ startedAt: new Date(started).toISOString(), durationS, machine: info, versions, results }, null, 2)}\n`,
+      `${JSON.stringify({ startedAt: new Date(started).toISOString(), durationS, command, machine: info, versions, results }, null, 2)}\n`,
     )
     log('wrote bench/RESULTS.md and bench/results.json')
   }
