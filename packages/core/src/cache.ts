@@ -1,5 +1,6 @@
 import { type CacheEntry, createEntry } from './cache-entry.ts'
-import type { CacheStore, StoreEvent, TierHealth, TierStats } from './cache-store.ts'
+import type { CacheStore, InvalidationKind, StoreEvent, TierHealth, TierStats } from './cache-store.ts'
+import { withDeadline } from './deadline.ts'
 import { type Duration, parseDuration } from './duration.ts'
 import {
   assertKnownOptions,
@@ -105,6 +106,14 @@ const CACHE_OPTIONS = [
 const SET_OPTIONS = ['ttl', 'grace', 'tags'] as const
 const GET_OR_SET_OPTIONS = [...SET_OPTIONS, 'softTimeout', 'hardTimeout', 'lock'] as const
 const WRAP_OPTIONS = [...GET_OR_SET_OPTIONS, 'key'] as const
+
+/** What an invalidation touches: keys, a glob, tags, or everything. */
+interface InvalidationScope {
+  kind: InvalidationKind
+  keys?: readonly string[]
+  pattern?: string
+  tags?: readonly string[]
+}
 
 /** A loader run in flight; `invalidated` is set when the key is invalidated meanwhile, so its result is not written. */
 interface LoadRun<T> {
@@ -333,7 +342,7 @@ export class Cache {
     if (options?.tags !== undefined) validateTags(options.tags)
     const started = this.events.has('operation') ? performance.now() : 0
     this.forgetReads(key)
-    this.markLoadsInvalidated(key)
+    this.markLoadsInvalidated({ kind: 'key', keys: [key] })
     await this.writeStore(key, createEntry(value, ttlMs, graceMs, this.now(), options?.tags), ttlMs)
     if (started !== 0) this.emitOperation('set', started, key)
   }
@@ -344,7 +353,7 @@ export class Cache {
     validateKey(key)
     const started = this.events.has('operation') ? performance.now() : 0
     this.forgetReads(key)
-    this.markLoadsInvalidated(key)
+    this.markLoadsInvalidated({ kind: 'key', keys: [key] })
     let deleted = false
     try {
       deleted = await this.store.delete(key)
@@ -363,56 +372,27 @@ export class Cache {
   async invalidate(pattern: string): Promise<number> {
     this.assertOpen()
     validatePattern(pattern)
-    const started = this.events.has('operation') ? performance.now() : 0
-    this.forgetReads()
-    const matches = globMatcher(pattern)
-    for (const [key, run] of this.loads) if (matches(key)) run.invalidated = true
-    let count = 0
-    try {
-      count = await this.store.deletePattern(pattern)
-    } catch (error) {
-      this.reportError('invalidate', error)
-    }
-    this.counters.invalidations++
-    if (this.events.has('invalidate'))
-      this.events.emit('invalidate', { kind: 'pattern', source: 'local', pattern, count })
-    if (started !== 0) this.emitOperation('invalidate', started)
-    return count
+    return this.applyInvalidation('invalidate', { kind: 'pattern', pattern }, () =>
+      this.store.deletePattern(pattern),
+    )
   }
 
   /** Removes every entry carrying any of the tags; resolves how many the authoritative tier removed. */
   async invalidateTags(tags: readonly string[]): Promise<number> {
     this.assertOpen()
     validateTags(tags)
-    const started = this.events.has('operation') ? performance.now() : 0
-    this.forgetReads()
-    // A running loader may still set one of these tags from inside: do not write its result.
-    for (const run of this.loads.values()) run.invalidated = true
-    let count = 0
-    try {
-      count = tags.length === 0 ? 0 : await this.store.deleteTags(tags)
-    } catch (error) {
-      this.reportError('invalidateTags', error)
-    }
-    this.counters.invalidations++
-    if (this.events.has('invalidate'))
-      this.events.emit('invalidate', { kind: 'tags', source: 'local', tags, count })
-    if (started !== 0) this.emitOperation('invalidateTags', started)
-    return count
+    return this.applyInvalidation('invalidateTags', { kind: 'tags', tags }, () =>
+      tags.length === 0 ? Promise.resolve(0) : this.store.deleteTags(tags),
+    )
   }
 
   /** Removes every entry of this cache's store (its own prefix only). */
   async clear(): Promise<void> {
     this.assertOpen()
-    this.forgetReads()
-    for (const run of this.loads.values()) run.invalidated = true
-    try {
+    await this.applyInvalidation('clear', { kind: 'clear' }, async () => {
       await this.store.clear()
-    } catch (error) {
-      this.reportError('clear', error)
-    }
-    this.counters.invalidations++
-    if (this.events.has('invalidate')) this.events.emit('invalidate', { kind: 'clear', source: 'local' })
+      return 0
+    })
   }
 
   // ---- observing --------------------------------------------------------------------------------
@@ -476,6 +456,35 @@ export class Cache {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  /**
+   * The one path of every local invalidation: shared reads and running loaders it touches are
+   * dropped first (so nothing read before it is served or written after it), then the store removes.
+   */
+  private async applyInvalidation(
+    operation: 'invalidate' | 'invalidateTags' | 'clear',
+    scope: InvalidationScope,
+    remove: () => Promise<number>,
+  ): Promise<number> {
+    const started = this.events.has('operation') ? performance.now() : 0
+    this.forgetReads()
+    this.markLoadsInvalidated(scope)
+    let count = 0
+    try {
+      count = await remove()
+    } catch (error) {
+      this.reportError(operation, error)
+    }
+    this.counters.invalidations++
+    if (this.events.has('invalidate')) {
+      this.events.emit(
+        'invalidate',
+        scope.kind === 'clear' ? { ...scope, source: 'local' } : { ...scope, source: 'local', count },
+      )
+    }
+    if (started !== 0) this.emitOperation(operation, started)
+    return count
+  }
 
   private resolveLoadSettings(key: string, options: GetOrSetOptions | undefined) {
     const soft = options?.softTimeout
@@ -613,26 +622,12 @@ export class Cache {
     hardTimeoutMs: number | undefined,
   ): Promise<T> {
     if (hardTimeoutMs === undefined) return promise
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.counters.loaderTimeouts++
-        reject(
-          new CacheTimeoutError(
-            `getOrSet("${key}"): the loader did not finish within hardTimeout ${hardTimeoutMs} ms`,
-            hardTimeoutMs,
-            { key },
-          ),
-        )
-      }, hardTimeoutMs)
-      promise.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
+    return withDeadline(promise, hardTimeoutMs, () => {
+      this.counters.loaderTimeouts++
+      return new CacheTimeoutError(
+        `getOrSet("${key}"): the loader did not finish within hardTimeout ${hardTimeoutMs} ms`,
+        hardTimeoutMs,
+        { key },
       )
     })
   }
@@ -714,9 +709,21 @@ export class Cache {
     else this.reads.delete(key)
   }
 
-  private markLoadsInvalidated(key: string): void {
-    const run = this.loads.get(key)
-    if (run !== undefined) run.invalidated = true
+  /** Marks the running loaders an invalidation touches, so their results are not written. */
+  private markLoadsInvalidated(scope: InvalidationScope): void {
+    if (this.loads.size === 0) return
+    if (scope.kind === 'key') {
+      for (const key of scope.keys ?? []) {
+        const run = this.loads.get(key)
+        if (run !== undefined) run.invalidated = true
+      }
+    } else if (scope.kind === 'pattern' && scope.pattern !== undefined) {
+      const matches = globMatcher(scope.pattern)
+      for (const [key, run] of this.loads) if (matches(key)) run.invalidated = true
+    } else {
+      // Tags: a running loader may still set one of them from inside, so every run is touched.
+      for (const run of this.loads.values()) run.invalidated = true
+    }
   }
 
   private recordHit(key: string, entry: CacheEntry, stale: boolean): void {
@@ -786,14 +793,7 @@ export class Cache {
       case 'invalidate': {
         // Another pod invalidated: a shared read or a load started before it must not be served or written.
         this.forgetReads()
-        if (event.kind === 'key' && event.keys !== undefined) {
-          for (const key of event.keys) this.markLoadsInvalidated(key)
-        } else if (event.kind === 'pattern' && event.pattern !== undefined) {
-          const matches = globMatcher(event.pattern)
-          for (const [key, run] of this.loads) if (matches(key)) run.invalidated = true
-        } else {
-          for (const run of this.loads.values()) run.invalidated = true
-        }
+        this.markLoadsInvalidated(event)
         if (this.events.has('invalidate')) {
           const { type: _, ...payload } = event
           this.events.emit('invalidate', payload)

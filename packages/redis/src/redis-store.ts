@@ -15,6 +15,7 @@ import {
   type TierStats,
   validatePattern,
   validateTags,
+  withDeadline,
 } from '@strata-cache/core'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
@@ -301,30 +302,19 @@ export class RedisStore implements CacheStore {
 
   private deadline<T>(promise: Promise<T>, operation: string, key?: string): Promise<T> {
     const ms = this.commandTimeoutMs
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new CacheTimeoutError(
-            `${this.name} ${operation} got no answer within ${ms} ms (commandTimeout)`,
-            ms,
-            {
-              code: CacheErrorCode.COMMAND_TIMEOUT,
-              key,
-            },
-          ),
-        )
-      }, ms)
-      promise.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
+    return withDeadline(
+      promise,
+      ms,
+      () =>
+        new CacheTimeoutError(
+          `${this.name} ${operation} got no answer within ${ms} ms (commandTimeout)`,
+          ms,
+          {
+            code: CacheErrorCode.COMMAND_TIMEOUT,
+            key,
+          },
+        ),
+    )
   }
 
   private assertOpen(): void {
