@@ -1,6 +1,6 @@
 import { bentocacheContender } from './bentocache.ts'
 import { cacheManagerContender } from './cache-manager.ts'
-import { cacheableContender } from './cacheable.ts'
+import { cacheableContender, cacheableNonBlockingContender } from './cacheable.ts'
 import type { Contender } from './contender.ts'
 import { strataContender, strataLockContender } from './strata.ts'
 
@@ -11,10 +11,14 @@ export const contenders: readonly Contender[] = [
   cacheableContender,
   cacheManagerContender,
   strataLockContender,
+  cacheableNonBlockingContender,
 ]
 
 /** Contenders that run only in the named scenarios (variants, not the default setup). */
-export const onlyIn: Readonly<Record<string, readonly string[]>> = { 'strata-lock': ['stampede'] }
+export const onlyIn: Readonly<Record<string, readonly string[]>> = {
+  'strata-lock': ['stampede'],
+  'cacheable-nb': ['l2-get', 'outage'],
+}
 
 export function contenderById(id: string): Contender {
   const found = contenders.find((c) => c.id === id)
