@@ -31,9 +31,10 @@ export interface CacheStore {
   subscribe?(listener: StoreEventListener): () => void
   /**
    * Synchronous read of an in-process tier, for the L1-hit fast path. Returns undefined when the
-   * entry is absent or past staleUntil; the Cache then takes the async `get`.
+   * entry is absent or past staleUntil; the Cache then takes the async `get`. `at` is the caller's
+   * clock reading (epoch ms), passed so that one clock read serves both the store and the Cache.
    */
-  peek?<T>(key: string): CacheEntry<T> | undefined
+  peek?<T>(key: string, at?: number): CacheEntry<T> | undefined
   /** Cross-process single flight for `getOrSet(..., { lock: true })`, offered by stores that can. */
   readonly lock?: DistributedLock
 }

@@ -186,8 +186,9 @@ export class Cache {
     // Cache, so a hit proves the key valid; a miss validates before any I/O below.
     const peek = this.peek
     if (peek !== undefined && typeof key === 'string') {
-      const entry = peek<T>(key)
-      if (entry !== undefined && this.now() < entry.expiresAt) {
+      const now = this.now()
+      const entry = peek<T>(key, now)
+      if (entry !== undefined && now < entry.expiresAt) {
         this.recordHit(key, entry, false)
         return Promise.resolve(entry.value)
       }
@@ -258,8 +259,9 @@ export class Cache {
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
     const peek = this.peek
     if (peek !== undefined && typeof key === 'string') {
-      const entry = peek<T>(key)
-      if (entry !== undefined && this.now() < entry.expiresAt) {
+      const now = this.now()
+      const entry = peek<T>(key, now)
+      if (entry !== undefined && now < entry.expiresAt) {
         this.recordHit(key, entry, false)
         return Promise.resolve(entry.value)
       }

@@ -80,14 +80,14 @@ export class MemoryStore implements CacheStore {
    * Synchronous read for the L1 hit path: the stored frozen entry, or undefined when absent or past
    * staleUntil (then removed). No allocation on a hit.
    */
-  peek<T>(key: string): CacheEntry<T> | undefined {
+  peek<T>(key: string, at?: number): CacheEntry<T> | undefined {
     // A read of the key a peek just missed (or found stale), in the same synchronous run, is the
     // caller's fallback for the same lookup (Cache.get: peek, then get): counted once.
     const counted = key !== this.fallbackKey
     if (!counted) this.fallbackKey = undefined
     const slot = this.lru.get(key)
     if (slot !== undefined) {
-      const now = this.now()
+      const now = at ?? this.now()
       if (now < slot.staleUntil) {
         if (counted) {
           this.hits++

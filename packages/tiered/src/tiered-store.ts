@@ -133,10 +133,10 @@ export class TieredStore implements CacheStore {
   // ---- reads ------------------------------------------------------------------------------------
 
   /** L1 only, synchronously; misses while L1 is distrusted. */
-  peek<T>(key: string): CacheEntry<T> | undefined {
+  peek<T>(key: string, at?: number): CacheEntry<T> | undefined {
     if (this.closed) return undefined
     if (!this.busUp) this.enforceDegradedTtl()
-    return this.l1.peek?.<T>(key)
+    return this.l1.peek?.<T>(key, at)
   }
 
   async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
