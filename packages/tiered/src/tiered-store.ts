@@ -216,7 +216,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.end(ticket, true)
     }
-    this.publish({ kind: 'key', keys: [key] })
+    await this.publish({ kind: 'key', keys: [key] })
   }
 
   /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */
@@ -236,7 +236,7 @@ export class TieredStore implements CacheStore {
     } finally {
       for (const ticket of tickets) this.end(ticket, true)
     }
-    this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
+    await this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
   }
 
   async delete(key: string): Promise<boolean> {
@@ -251,7 +251,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.end(ticket, true)
     }
-    this.publish({ kind: 'key', keys: [key] })
+    await this.publish({ kind: 'key', keys: [key] })
     return deleted
   }
 
@@ -267,7 +267,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.bumpMatching(pattern)
     }
-    this.publish({ kind: 'pattern', pattern })
+    await this.publish({ kind: 'pattern', pattern })
     return count
   }
 
@@ -283,7 +283,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.globalEpoch++
     }
-    if (tags.length > 0) this.publish({ kind: 'tags', tags })
+    if (tags.length > 0) await this.publish({ kind: 'tags', tags })
     return count
   }
 
@@ -296,7 +296,7 @@ export class TieredStore implements CacheStore {
     } finally {
       this.globalEpoch++
     }
-    this.publish({ kind: 'clear' })
+    await this.publish({ kind: 'clear' })
   }
 
   /** Closes the bus, then L1 and L2. Idempotent. */
@@ -438,14 +438,21 @@ export class TieredStore implements CacheStore {
   }
 
   /**
-   * Tells the other pods, without making the caller wait for Redis to acknowledge: receivers learn
-   * of it asynchronously either way, and a cold getOrSet saves a round trip. `close()` waits for these.
+   * Tells the other pods and waits for Redis to acknowledge the PUBLISH (bounded by the bus's command
+   * timeout; while Redis is down the bus queues it and this resolves at once). Redis writes a message
+   * to every subscriber's connection before it acknowledges, so once a write or invalidation returns,
+   * the other pods' copies are already on their way: a request the caller sends to another pod next
+   * finds the message ahead of it, instead of racing it. `close()` waits for any still in flight.
    */
-  private publish(invalidation: Invalidation): void {
+  private async publish(invalidation: Invalidation): Promise<void> {
     if (this.bus === undefined) return
     const sending = this.bus.publish(invalidation)
     this.publishing.add(sending)
-    void sending.finally(() => this.publishing.delete(sending))
+    try {
+      await sending
+    } finally {
+      this.publishing.delete(sending)
+    }
   }
 
   /** While the bus is down: entries written before it went down are served for degradedL1Ttl at most. */
