@@ -9,7 +9,13 @@ import {
   CacheOptionError,
   CacheTimeoutError,
 } from './errors.ts'
-import { type CacheEventListener, type CacheEventName, CacheEvents, type CacheOperation } from './events.ts'
+import {
+  type CacheEventListener,
+  type CacheEventMap,
+  type CacheEventName,
+  CacheEvents,
+  type CacheOperation,
+} from './events.ts'
 import { globMatcher, validateKey, validatePattern, validateTags } from './key-schema.ts'
 
 export interface CacheOptions {
@@ -212,7 +218,13 @@ export class Cache {
     } else {
       this.recordMiss(key)
     }
-    if (started !== 0) this.emitOperation('get', started, key)
+    if (started !== 0)
+      this.emitOperation(
+        'get',
+        started,
+        key,
+        result === undefined ? undefined : (entry?.tier ?? this.store.name),
+      )
     return result
   }
 
@@ -290,7 +302,7 @@ export class Cache {
     const now = this.now()
     if (entry !== undefined && now < entry.expiresAt) {
       this.recordHit(key, entry, false)
-      if (started !== 0) this.emitOperation('getOrSet', started, key)
+      if (started !== 0) this.emitOperation('getOrSet', started, key, entry.tier ?? this.store.name)
       return entry.value
     }
     const stale = entry !== undefined && now < entry.staleUntil ? entry : undefined
@@ -763,12 +775,12 @@ export class Cache {
     }
   }
 
-  private emitOperation(operation: CacheOperation, started: number, key?: string): void {
-    this.events.emit('operation', {
-      operation,
-      durationMs: performance.now() - started,
-      ...(key === undefined ? {} : { key }),
-    })
+  /** `tier` is the tier that answered a read hit; left out for writes and misses (they touch every tier). */
+  private emitOperation(operation: CacheOperation, started: number, key?: string, tier?: string): void {
+    const event: CacheEventMap['operation'] = { operation, durationMs: performance.now() - started }
+    if (key !== undefined) event.key = key
+    if (tier !== undefined) event.tier = tier
+    this.events.emit('operation', event)
   }
 
   private onStoreEvent(event: StoreEvent): void {

@@ -413,3 +413,25 @@ describe('Cache stats and health', () => {
     expect((await cache.health()).status).toBe('down')
   })
 })
+
+describe('Cache operation timings', () => {
+  it('names the tier that answered a read hit, and no tier for misses and writes', async () => {
+    const { cache } = setup()
+    const seen: CacheEventMap['operation'][] = []
+    cache.on('operation', (e) => seen.push(e))
+    await cache.set('k', 1)
+    await cache.get('k')
+    await cache.get('absent')
+    await cache.getOrSet('k', () => 2)
+    await cache.getOrSet('cold', () => 3)
+    expect(seen.map((e) => `${e.operation}:${e.key}:${e.tier ?? '-'}`)).toEqual([
+      'set:k:-',
+      'get:k:map',
+      'get:absent:-',
+      'getOrSet:k:map',
+      'getOrSet:cold:-',
+      // set and getOrSet of a cold key write; the write itself is not a separate operation
+    ])
+    expect(seen.every((e) => e.durationMs >= 0)).toBe(true)
+  })
+})
