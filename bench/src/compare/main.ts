@@ -60,7 +60,10 @@ const started = Date.now()
 const server = await startRedisServer({ ownServer: true })
 let paused = false
 
+let stopping = false
+
 async function shutdown(): Promise<void> {
+  stopping = true
   killAllChildren()
   if (paused) {
     try {
@@ -112,6 +115,7 @@ async function runWorker(scenario: string, library: string): Promise<ScenarioRes
   })
   const t = Date.now()
   const code = await waitExit(child, WORKER_LIMIT_MS)
+  if (stopping) throw new Error('stopped')
   if (paused) {
     server.resume()
     paused = false
@@ -277,10 +281,10 @@ try {
   }
   log(`done in ${durationS.toFixed(0)} s`)
 } catch (error) {
-  console.error(error)
+  if (!stopping) console.error(error)
   exitCode = 1
 } finally {
   clearTimeout(runTimer)
   await shutdown()
 }
-process.exit(exitCode)
+process.exit(stopping ? 130 : exitCode)
