@@ -170,6 +170,13 @@ function machine(): Record<string, string> {
       .map((l) => l.toFixed(2))
       .join(' / '),
     commit: sh('git', ['rev-parse', '--short', 'HEAD']),
+    // The run measures the working tree: name what in packages/ differed from the commit, if anything.
+    'uncommitted changes under packages/ at start': (() => {
+      const dirty = sh('git', ['status', '--porcelain', '--', '../packages'])
+      if (dirty === '') return 'none'
+      const files = dirty.split('\n').map((l) => l.slice(3).trim())
+      return `${files.length} file(s): ${files.slice(0, 8).join(', ')}${files.length > 8 ? ', …' : ''}`
+    })(),
   }
 }
 
