@@ -1,5 +1,5 @@
+import type { CacheStatus, CacheStatusTracker } from '@strata-cache/app-kit'
 import { type Cache, defineKey, hashParams } from '@strata-cache/core'
-import type { CacheStatus, CacheStatusTracker } from './cache-status.ts'
 import type { Config } from './config.ts'
 import type { Aggregate, EventRepository, UsageEvent } from './event-repository.ts'
 import { resolveTimeframe } from './timeframe.ts'

@@ -1,5 +1,5 @@
+import { badRequest } from '@strata-cache/app-kit'
 import type { UsageEvent } from './event-repository.ts'
-import { badRequest } from './http-error.ts'
 
 /** Names end up in cache keys and tags: the key alphabet without ":" (and at most 64 characters). */
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/

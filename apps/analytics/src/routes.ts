@@ -1,11 +1,9 @@
+import { badRequest, cacheStatsBody, requireAdminToken } from '@strata-cache/app-kit'
 import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Counter, Registry } from 'prom-client'
-import { requireAdminToken } from './admin-auth.ts'
 import type { AggregateFilters, AnalyticsService } from './analytics-service.ts'
-import { cacheStatsBody } from './cache-stats.ts'
 import { parseEvents, parseName } from './event-input.ts'
-import { badRequest } from './http-error.ts'
 
 type AggregateQuery = { timeframe?: string; user?: string; agent?: string; workspace?: string }
 

@@ -1,5 +1,5 @@
+import { badRequest } from '@strata-cache/app-kit'
 import type { Config } from './config.ts'
-import { badRequest } from './http-error.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process'
+import { buildApp } from '@strata-cache/app-kit/testing'
 
 /** Builds dist/main.js once: the HTTP tests run the artifact that ships, as separate processes. */
 export default function setup(): void {
-  execFileSync('pnpm', ['exec', 'tsup', '--silent'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    stdio: 'inherit',
-  })
+  buildApp(new URL('..', import.meta.url).pathname)
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { notFound } from '@strata-cache/app-kit'
 import type { Db } from './database.ts'
-import { notFound } from './http-error.ts'
 
 export interface Device {
   id: number

@@ -1,5 +1,5 @@
+import type { CacheStatus, CacheStatusTracker } from '@strata-cache/app-kit'
 import { type Cache, defineKey, hashParams } from '@strata-cache/core'
-import type { CacheStatus, CacheStatusTracker } from './cache-status.ts'
 import type { DeviceInfo, DeviceRepository } from './device-repository.ts'
 
 /** `device:info:{deviceId}:{hash}`; the hash leaves room for variants of the lookup. */

@@ -1,11 +1,9 @@
+import { badRequest, cacheStatsBody, parseId, requireAdminToken } from '@strata-cache/app-kit'
 import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
-import { requireAdminToken } from './admin-auth.ts'
-import { cacheStatsBody } from './cache-stats.ts'
 import type { DeviceRepository } from './device-repository.ts'
 import type { DeviceService } from './device-service.ts'
-import { badRequest, parseId } from './http-error.ts'
 
 const deviceBody = {
   type: 'object',

@@ -1,5 +1,5 @@
+import { conflict, notFound } from '@strata-cache/app-kit'
 import type { Db } from './database.ts'
-import { conflict, notFound } from './http-error.ts'
 import { layoutProblem, type RackLayout } from './thermal-model.ts'
 
 export interface Position {

@@ -1,10 +1,7 @@
-import { CacheError, CacheErrorCode } from '@strata-cache/core'
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
-import { createAppCache } from './app-cache.ts'
-import { CacheStatusTracker } from './cache-status.ts'
+import { buildAppServer } from '@strata-cache/app-kit'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { openDatabase } from './database.ts'
-import { HttpError } from './http-error.ts'
 import { RackRepository } from './rack-repository.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { rackRoutes } from './routes/rack-routes.ts'
@@ -12,98 +9,34 @@ import { specRoutes } from './routes/spec-routes.ts'
 import { seedSampleRacks } from './sample-racks.ts'
 import { ThermalService } from './thermal-service.ts'
 
-const INPUT_CODES: ReadonlySet<string> = new Set([
-  CacheErrorCode.INVALID_KEY,
-  CacheErrorCode.INVALID_PATTERN,
-  CacheErrorCode.INVALID_DURATION,
-  CacheErrorCode.INVALID_OPTION,
-])
-
 /**
  * Builds the service: database, cache, routes. `app.close()` stops accepting, lets requests in
  * flight finish, then closes the cache (Redis connections) and the database.
  */
 export function buildServer(config: Config): FastifyInstance {
-  const app = Fastify({
-    logger: { level: config.logLevel },
-    // Bodies are checked as sent: "42" is not a number of rack units.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    forceCloseConnections: 'idle',
+  return buildAppServer({
+    name: 'thermal',
+    logLevel: config.logLevel,
+    redisUrl: config.redisUrl,
+    // Grace and a soft timeout let an expired analysis be served stale while a fresh one is computed.
+    cache: {
+      defaultTtl: config.thermalTtlMs,
+      grace: config.graceMs,
+      softTimeout: config.softTimeoutMs,
+      // A pod waiting for another pod's optimization (seconds) waits this long before computing itself.
+      lockWait: '30s',
+    },
+    open() {
+      const db = openDatabase(config.databasePath)
+      if (config.seedSampleRacks) seedSampleRacks(db)
+      return db
+    },
+    routes(app, { resources: db, cache, registry, tracker }) {
+      const racks = new RackRepository(db)
+      const thermal = new ThermalService(racks, cache, tracker, config)
+      healthRoutes(app, { cache, db, registry, adminToken: config.adminToken })
+      rackRoutes(app, racks, thermal)
+      specRoutes(app, thermal)
+    },
   })
-  const db = openDatabase(config.databasePath)
-  if (config.seedSampleRacks) seedSampleRacks(db)
-  const { cache, registry, close: closeCache } = createAppCache(config)
-  const tracker = new CacheStatusTracker(cache)
-  const racks = new RackRepository(db)
-  const thermal = new ThermalService(racks, cache, tracker, config)
-
-  cache.on('error', (event) => {
-    app.log.warn({ operation: event.operation, tier: event.tier, err: event.error }, 'cache error absorbed')
-  })
-  cache.on('breaker', (event) => app.log.warn({ tier: event.tier, state: event.state }, 'circuit breaker'))
-  cache.on('bus', (event) => app.log.info({ state: event.state }, 'invalidation bus'))
-
-  app.setErrorHandler((error: FastifyError | HttpError | CacheError, request, reply) => {
-    if (error instanceof HttpError) {
-      return reply
-        .code(error.statusCode)
-        .send({ error: reasonOf(error.statusCode), code: error.code, message: error.message })
-    }
-    if (CacheError.is(error) && INPUT_CODES.has(error.code)) {
-      return reply.code(400).send({ error: 'Bad Request', code: error.code, message: error.message })
-    }
-    const fastifyError = error as FastifyError
-    if (fastifyError.validation !== undefined) {
-      return reply
-        .code(400)
-        .send({ error: 'Bad Request', code: 'E_VALIDATION', message: fastifyError.message })
-    }
-    const status = fastifyError.statusCode ?? 500
-    if (status >= 400 && status < 500) {
-      return reply
-        .code(status)
-        .send({ error: reasonOf(status), code: fastifyError.code ?? 'E_REQUEST', message: error.message })
-    }
-    request.log.error({ err: error }, 'request failed')
-    return reply.code(500).send({
-      error: 'Internal Server Error',
-      code: 'E_INTERNAL',
-      message: 'the request failed; see the service log',
-    })
-  })
-
-  healthRoutes(app, { cache, db, registry, adminToken: config.adminToken })
-  rackRoutes(app, racks, thermal)
-  specRoutes(app, thermal)
-
-  // Once closing, answers in flight tell keep-alive clients to hang up, so close() need not wait for them.
-  let closing = false
-  app.addHook('preClose', async () => {
-    closing = true
-  })
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (closing) reply.header('connection', 'close')
-    return payload
-  })
-
-  app.addHook('onClose', async () => {
-    tracker.close()
-    await closeCache()
-    db.close()
-  })
-  return app
-}
-
-function reasonOf(status: number): string {
-  return (
-    {
-      400: 'Bad Request',
-      401: 'Unauthorized',
-      403: 'Forbidden',
-      404: 'Not Found',
-      409: 'Conflict',
-      413: 'Payload Too Large',
-      415: 'Unsupported Media Type',
-    }[status] ?? 'Error'
-  )
 }

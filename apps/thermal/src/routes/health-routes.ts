@@ -1,10 +1,8 @@
+import { badRequest, cacheStatsBody, requireAdminToken, tierSummary } from '@strata-cache/app-kit'
 import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
-import { requireAdminToken } from '../admin-auth.ts'
-import { cacheStatsBody, tierSummary } from '../cache-stats.ts'
 import type { Db } from '../database.ts'
-import { badRequest } from '../http-error.ts'
 
 /** Liveness, details, cache figures and the token-protected cache admin endpoints. */
 export function healthRoutes(

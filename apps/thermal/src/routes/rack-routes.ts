@@ -1,5 +1,5 @@
+import { parseId } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
-import { parseId } from '../http-error.ts'
 import type { PositionInput, RackInput, RackRepository } from '../rack-repository.ts'
 import { parseModelParams, type ThermalService } from '../thermal-service.ts'
 

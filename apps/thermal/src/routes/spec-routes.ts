@@ -1,5 +1,5 @@
+import { badRequest } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
-import { badRequest } from '../http-error.ts'
 import type { ThermalService } from '../thermal-service.ts'
 
 /** `GET /api/specs/search?q=dell 2u&limit=20`: every word must match vendor, model or category. */

@@ -1,0 +1,95 @@
+import { CacheError, CacheErrorCode } from '@strata-cache/core'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import { appErrorHandler, conflict, parseId, requireAdminToken } from '../src/index.ts'
+
+let app: FastifyInstance | undefined
+
+afterEach(async () => {
+  await app?.close()
+  app = undefined
+})
+
+describe('parseId', () => {
+  it('accepts positive 32-bit integers only', () => {
+    expect(parseId('42', 'id')).toBe(42)
+    expect(parseId('2147483647', 'id')).toBe(2_147_483_647)
+    for (const bad of ['0', '-1', '01', '1.5', 'abc', '2147483648', '']) {
+      expect(() => parseId(bad, ':id')).toThrow(`:id must be a positive integer, got ${JSON.stringify(bad)}`)
+    }
+  })
+})
+
+describe('appErrorHandler', () => {
+  it('answers every error as JSON with a stable code, and hides the cause of a 500', async () => {
+    app = Fastify({ logger: false })
+    app.setErrorHandler(appErrorHandler)
+    app.get('/conflict', async () => {
+      throw conflict('position overlaps')
+    })
+    app.get('/pattern', async () => {
+      throw new CacheError(CacheErrorCode.INVALID_PATTERN, 'bad pattern')
+    })
+    app.get('/boom', async () => {
+      throw new Error('database password is hunter2')
+    })
+    app.post('/body', { schema: { body: { type: 'object', required: ['name'] } } }, async () => ({}))
+
+    const conflictReply = await app.inject('/conflict')
+    expect(conflictReply.statusCode).toBe(409)
+    expect(conflictReply.json()).toEqual({
+      error: 'Conflict',
+      code: 'E_CONFLICT',
+      message: 'position overlaps',
+    })
+    const pattern = await app.inject('/pattern')
+    expect(pattern.statusCode).toBe(400)
+    expect(pattern.json()).toEqual({
+      error: 'Bad Request',
+      code: 'E_INVALID_PATTERN',
+      message: 'bad pattern',
+    })
+    const body = await app.inject({ method: 'POST', url: '/body', payload: {} })
+    expect(body.statusCode).toBe(400)
+    expect(body.json().code).toBe('E_VALIDATION')
+    const boom = await app.inject('/boom')
+    expect(boom.statusCode).toBe(500)
+    expect(boom.json()).toEqual({
+      error: 'Internal Server Error',
+      code: 'E_INTERNAL',
+      message: 'the request failed; see the service log',
+    })
+  })
+})
+
+describe('requireAdminToken', () => {
+  async function adminApp(token: string | undefined): Promise<FastifyInstance> {
+    const instance = Fastify({ logger: false })
+    instance.get('/admin', { onRequest: requireAdminToken(token) }, async () => ({ ok: true }))
+    await instance.ready()
+    return instance
+  }
+
+  it('answers 404 when no token is configured, whatever is sent', async () => {
+    app = await adminApp(undefined)
+    const reply = await app.inject({ url: '/admin', headers: { authorization: 'Bearer anything' } })
+    expect(reply.statusCode).toBe(404)
+    expect(reply.json().code).toBe('E_ADMIN_DISABLED')
+  })
+
+  it('answers 401 without a bearer token, 403 with a wrong one, and passes the right one', async () => {
+    app = await adminApp('s3cret')
+    const missing = await app.inject('/admin')
+    expect(missing.statusCode).toBe(401)
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="cache-admin"')
+    expect(missing.json().code).toBe('E_ADMIN_TOKEN_MISSING')
+    const basic = await app.inject({ url: '/admin', headers: { authorization: 'Basic czNjcmV0' } })
+    expect(basic.statusCode).toBe(401)
+    const wrong = await app.inject({ url: '/admin', headers: { authorization: 'Bearer s3cret-not' } })
+    expect(wrong.statusCode).toBe(403)
+    expect(wrong.json().code).toBe('E_ADMIN_TOKEN_WRONG')
+    const right = await app.inject({ url: '/admin', headers: { authorization: 'bearer s3cret' } })
+    expect(right.statusCode).toBe(200)
+    expect(right.json()).toEqual({ ok: true })
+  })
+})
