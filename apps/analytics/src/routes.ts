@@ -1,5 +1,12 @@
-import { badRequest, cacheStatsBody, requireAdminToken } from '@strata-cache/app-kit'
-import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
+import {
+  badRequest,
+  cacheStatsBody,
+  clearCache,
+  invalidatePattern,
+  metricsHandler,
+  requireAdminToken,
+} from '@strata-cache/app-kit'
+import type { Cache } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Counter, Registry } from 'prom-client'
 import type { AggregateFilters, AnalyticsService } from './analytics-service.ts'
@@ -46,10 +53,7 @@ export function routes(
 
   app.get('/api/v1/cache/stats', { onRequest: admin }, async () => cacheStatsBody(cache))
 
-  app.post('/api/v1/cache/clear', { onRequest: admin }, async () => {
-    await cache.clear()
-    return { cleared: true, timestamp: new Date().toISOString() }
-  })
+  app.post('/api/v1/cache/clear', { onRequest: admin }, async () => clearCache(cache))
 
   app.post<{ Body: { pattern?: unknown } | undefined }>(
     '/api/v1/cache/invalidate',
@@ -61,16 +65,9 @@ export function routes(
           'body must be {"pattern": "<glob>"}, e.g. {"pattern": "analytics:metric:tokens:*"}',
           'E_INVALID_PATTERN',
         )
-      try {
-        validatePattern(pattern)
-      } catch (error) {
-        throw badRequest(CacheError.is(error) ? error.message : String(error), 'E_INVALID_PATTERN')
-      }
-      return { pattern, deleted_count: await cache.invalidate(pattern) }
+      return invalidatePattern(cache, pattern)
     },
   )
 
-  app.get('/api/v1/metrics', async (_request, reply) => {
-    return reply.header('content-type', registry.contentType).send(await registry.metrics())
-  })
+  app.get('/api/v1/metrics', metricsHandler(registry))
 }

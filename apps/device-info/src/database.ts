@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { openSqlite, type SqliteDb } from '@strata-cache/app-kit'
 
 /** The SQLite handle every repository shares. */
-export type Db = Database.Database
+export type Db = SqliteDb
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
@@ -22,16 +20,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE INDEX IF NOT EXISTS api_keys_device ON api_keys(device_id);
 `
 
-/**
- * Opens (or creates) the database file shared by every pod on the host, in WAL mode so readers in
- * every pod proceed while one writes; busy_timeout makes a writer wait for another pod's write.
- */
+/** Opens the database file shared by every pod (a key is deleted with its device). */
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
-  db.pragma('busy_timeout = 5000')
-  db.pragma('journal_mode = WAL')
-  db.pragma('foreign_keys = ON')
-  db.transaction(() => db.exec(SCHEMA)).immediate()
-  return db
+  return openSqlite(path, (db) => db.exec(SCHEMA))
 }

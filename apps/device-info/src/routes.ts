@@ -1,5 +1,12 @@
-import { badRequest, cacheStatsBody, parseId, requireAdminToken } from '@strata-cache/app-kit'
-import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
+import {
+  cacheStatsBody,
+  clearCache,
+  invalidatePattern,
+  metricsHandler,
+  parseId,
+  requireAdminToken,
+} from '@strata-cache/app-kit'
+import type { Cache } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { DeviceRepository } from './device-repository.ts'
@@ -83,26 +90,16 @@ export function routes(
     }
   })
 
-  app.post('/cache/clear', { onRequest: admin }, async () => {
-    await cache.clear()
-    return { cleared: true, timestamp: new Date().toISOString() }
-  })
+  app.post('/cache/clear', { onRequest: admin }, async () => clearCache(cache))
 
   app.post<{ Body: { pattern: string } }>(
     '/cache/invalidate',
     { onRequest: admin, schema: { body: invalidateBody } },
     async (request) => {
       const { pattern } = request.body
-      try {
-        validatePattern(pattern)
-      } catch (error) {
-        throw badRequest(CacheError.is(error) ? error.message : String(error), 'E_INVALID_PATTERN')
-      }
-      return { pattern, deleted_count: await cache.invalidate(pattern) }
+      return invalidatePattern(cache, pattern)
     },
   )
 
-  app.get('/metrics', async (_request, reply) => {
-    return reply.header('content-type', registry.contentType).send(await registry.metrics())
-  })
+  app.get('/metrics', metricsHandler(registry))
 }

@@ -4,7 +4,10 @@ import {
   CacheStatus,
   CacheStatusTracker,
   cacheStatsBody,
+  clearCache,
   createAppCache,
+  HttpError,
+  invalidatePattern,
 } from '../src/index.ts'
 
 let appCache: AppCache | undefined
@@ -53,5 +56,22 @@ describe('CacheStatusTracker', () => {
     tracker.close()
     expect(first).toEqual({ value: 'v', status: CacheStatus.MISS })
     expect(second).toEqual({ value: 'v', status: CacheStatus.HIT })
+  })
+})
+
+describe('cache admin', () => {
+  it('invalidates by pattern and refuses a pattern outside the key alphabet before touching anything', async () => {
+    appCache = createAppCache('kit', undefined, {})
+    const { cache } = appCache
+    await cache.set('rack:1:a', 1)
+    await cache.set('rack:1:b', 2)
+    await cache.set('rack:2:a', 3)
+    const refused = await invalidatePattern(cache, 'rack 1*').catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(HttpError)
+    expect(refused).toMatchObject({ statusCode: 400, code: 'E_INVALID_PATTERN' })
+    expect(await invalidatePattern(cache, 'rack:1:*')).toEqual({ pattern: 'rack:1:*', deleted_count: 2 })
+    expect(await cache.get('rack:2:a')).toBe(3)
+    expect(await clearCache(cache)).toMatchObject({ cleared: true })
+    expect(await cache.get('rack:2:a')).toBeUndefined()
   })
 })

@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { openSqlite, type SqliteDb } from '@strata-cache/app-kit'
 import { DEVICE_SPECS } from './device-specs.ts'
 
 /** The SQLite handle every repository shares. */
-export type Db = Database.Database
+export type Db = SqliteDb
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS racks (
@@ -35,19 +33,9 @@ CREATE TABLE IF NOT EXISTS device_specs (
 );
 `
 
-/**
- * Opens (or creates) the database file shared by every pod on the host. WAL lets readers in all
- * pods proceed while one writes; busy_timeout makes a writer wait for another pod's write instead
- * of failing with SQLITE_BUSY.
- */
+/** Opens the database file shared by every pod; the first pod to start seeds the spec catalogue. */
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
-  db.pragma('busy_timeout = 5000')
-  db.pragma('journal_mode = WAL')
-  db.pragma('foreign_keys = ON')
-  // IMMEDIATE: when several pods start at once, one creates and seeds, the others wait and see it done.
-  db.transaction(() => {
+  return openSqlite(path, (db) => {
     db.exec(SCHEMA)
     const { n } = db.prepare('SELECT COUNT(*) AS n FROM device_specs').get() as { n: number }
     if (n === 0) {
@@ -57,6 +45,5 @@ export function openDatabase(path: string): Db {
       for (const s of DEVICE_SPECS)
         insert.run(s.vendor, s.model, s.category, s.heightU, s.powerWatts, s.airflow)
     }
-  }).immediate()
-  return db
+  })
 }

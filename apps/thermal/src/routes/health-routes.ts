@@ -1,5 +1,12 @@
-import { badRequest, cacheStatsBody, requireAdminToken, tierSummary } from '@strata-cache/app-kit'
-import { type Cache, CacheError, validatePattern } from '@strata-cache/core'
+import {
+  cacheStatsBody,
+  clearCache,
+  invalidatePattern,
+  metricsHandler,
+  requireAdminToken,
+  tierSummary,
+} from '@strata-cache/app-kit'
+import type { Cache } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Db } from '../database.ts'
@@ -36,27 +43,16 @@ export function healthRoutes(
 
   app.get('/health/cache/stats', async () => cacheStatsBody(cache))
 
-  app.post('/health/cache/clear', { onRequest: admin }, async () => {
-    await cache.clear()
-    return { cleared: true, timestamp: new Date().toISOString() }
-  })
+  app.post('/health/cache/clear', { onRequest: admin }, async () => clearCache(cache))
 
   app.delete<{ Params: { pattern: string } }>(
     '/health/cache/invalidate/:pattern',
     { onRequest: admin },
     async (request) => {
       const { pattern } = request.params
-      try {
-        validatePattern(pattern)
-      } catch (error) {
-        throw badRequest(CacheError.is(error) ? error.message : String(error), 'E_INVALID_PATTERN')
-      }
-      const deleted = await cache.invalidate(pattern)
-      return { pattern, deleted_count: deleted }
+      return invalidatePattern(cache, pattern)
     },
   )
 
-  app.get('/metrics', async (_request, reply) => {
-    return reply.header('content-type', registry.contentType).send(await registry.metrics())
-  })
+  app.get('/metrics', metricsHandler(registry))
 }
