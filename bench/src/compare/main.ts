@@ -82,8 +82,10 @@ const runTimer = setTimeout(async () => {
   process.exit(1)
 }, RUN_LIMIT_MS)
 runTimer.unref()
+let interrupted = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {
+    interrupted = true
     await shutdown()
     process.exit(130)
   })
@@ -294,4 +296,4 @@ try {
   clearTimeout(runTimer)
   await shutdown()
 }
-process.exit(stopping ? 130 : exitCode)
+process.exit(interrupted ? 130 : exitCode)
