@@ -185,7 +185,9 @@ describe('Cache getOrSet', () => {
         CacheError.is(e, 'E_LOADER_TIMEOUT') &&
         /hardTimeout 2000 ms/.test(String(e)),
     )
+    // The deadline fires at 2 s and decides one loop turn later (it lets I/O run first).
     await vi.advanceTimersByTimeAsync(2_000)
+    await vi.advanceTimersToNextTimerAsync()
     await assertion
     finish('late')
     await vi.advanceTimersByTimeAsync(0)

@@ -32,6 +32,8 @@ const SCAN_COUNT = 1000
 const TAG_SCAN_COUNT = 500
 // getMany/setMany chunks: each chunk is one pipelined round trip under its own deadline.
 const BATCH_SIZE = 500
+/** Command timeouts whose timer ran late because this process was blocked (see recordFailure). */
+const stallTimeouts = new WeakSet<object>()
 const PREFIX_PATTERN = /^[\x21-\x7e]{0,128}$/
 
 /** An error the caller did not cause: the store absorbs it (miss / no-op) and reports it. */
@@ -54,6 +56,8 @@ function isDataReply(error: unknown): boolean {
  * (E_VALUE_TOO_LARGE), both before anything is written.
  */
 export class RedisStore implements CacheStore {
+  /** A stall's first timeout has been counted; cleared on the next event-loop turn. */
+  private stallCounted = false
   /** Tier name in events, stats and the `tier` of entries read back. */
   readonly name: string
   /** The prefix every key, tag set and pattern of this store carries. */
@@ -302,19 +306,36 @@ export class RedisStore implements CacheStore {
 
   private deadline<T>(promise: Promise<T>, operation: string, key?: string): Promise<T> {
     const ms = this.commandTimeoutMs
-    return withDeadline(
-      promise,
-      ms,
-      () =>
-        new CacheTimeoutError(
-          `${this.name} ${operation} got no answer within ${ms} ms (commandTimeout)`,
-          ms,
-          {
-            code: CacheErrorCode.COMMAND_TIMEOUT,
-            key,
-          },
-        ),
-    )
+    return withDeadline(promise, ms, ({ lateMs }) => {
+      const stalled = lateMs > ms / 2
+      const error = new CacheTimeoutError(
+        `${this.name} ${operation} got no answer within ${ms} ms (commandTimeout)${
+          stalled
+            ? `; this process's event loop was blocked for ${Math.round(lateMs)} ms past the deadline`
+            : ''
+        }`,
+        ms,
+        { code: CacheErrorCode.COMMAND_TIMEOUT, key },
+      )
+      if (stalled) stallTimeouts.add(error)
+      return error
+    })
+  }
+
+  /**
+   * A failure for the breaker. Commands that time out together because this process was blocked
+   * count as one failure: a busy process has not found Redis down, and one stall must not open the
+   * breaker and turn the next 500 ms of reads into misses. Real slowness still counts per command.
+   */
+  private recordFailure(error?: unknown): void {
+    if (error !== undefined && stallTimeouts.has(error as object)) {
+      if (this.stallCounted) return
+      this.stallCounted = true
+      setImmediate(() => {
+        this.stallCounted = false
+      })
+    }
+    this.breaker.recordFailure()
   }
 
   private assertOpen(): void {
@@ -370,7 +391,7 @@ export class RedisStore implements CacheStore {
         throw error
       }
       if (isDataReply(error)) this.breaker.recordSuccess()
-      else this.breaker.recordFailure()
+      else this.recordFailure(error)
       this.report(
         operation,
         CacheError.is(error)
@@ -567,7 +588,7 @@ export class RedisStore implements CacheStore {
     } catch (error) {
       if (isDataReply(error) || (error instanceof Error && error.name === 'ReplyError'))
         this.breaker.recordSuccess()
-      else this.breaker.recordFailure()
+      else this.recordFailure(error)
       throw error
     }
   }
