@@ -7,8 +7,9 @@ import { createCache, type TieredStore } from '@strata-cache/tiered'
 import { LRUCache } from 'lru-cache'
 import { type BenchRow, type BenchSuite, measure, percentiles } from '../harness.ts'
 
-// Issue 4: tiered get on an L1 hit against raw lru-cache get; tiered getOrSet on a cold key against
-// the same on an L2-only Cache; and invalidation propagation from this process to a second one.
+// Issue 4: tiered get on an L1 hit against raw lru-cache get; tiered get on an L2 hit (L1 cold) and
+// getOrSet on a cold key against the same on an L2-only Cache; and invalidation propagation from
+// this process to a second one.
 const KEYS = 1_000
 const ROUNDS = 500
 const value = {
@@ -24,6 +25,13 @@ export const suite: BenchSuite = {
     const server = await startRedisServer({ ownServer: true })
     const rows: BenchRow[] = []
     const cache = createCache({ redisUrl: server.url, prefix: 'bench-tiered:', defaultTtl: '1h' })
+    // Same L2 keys, but an L1 of one entry: cycling through KEYS, every get misses L1 and fills it from L2.
+    const coldL1 = createCache({
+      redisUrl: server.url,
+      prefix: 'bench-tiered:',
+      defaultTtl: '1h',
+      l1: { maxEntries: 1 },
+    })
     const l2Only = new Cache({
       store: new RedisStore({ url: server.url, prefix: 'bench-l2:' }),
       defaultTtl: '1h',
@@ -31,11 +39,13 @@ export const suite: BenchSuite = {
     let child: ChildProcess | undefined
     try {
       await (cache.store as TieredStore).ready(10_000)
+      await (coldL1.store as TieredStore).ready(10_000)
       const keys = Array.from({ length: KEYS }, (_, i) => `thermal:rack:${i}:a1b2c3d4`)
       const lru = new LRUCache<string, object>({ max: 10_000 })
       for (const key of keys) {
         lru.set(key, value)
         await cache.set(key, value)
+        await l2Only.set(key, value)
       }
       let i = 0
       const next = () => {
@@ -61,6 +71,21 @@ export const suite: BenchSuite = {
             baseline: 'lru-cache get (raw), await',
           },
         ])),
+      )
+      rows.push(
+        ...(await measure(
+          'tiered',
+          [
+            // One GET and one parse each; the tiered row also fills (and evicts from) its L1.
+            { name: 'L2-only Cache.get (L2 hit)', fn: () => l2Only.get(next()) },
+            {
+              name: 'tiered Cache.get (L2 hit, L1 cold)',
+              fn: () => coldL1.get(next()),
+              baseline: 'L2-only Cache.get (L2 hit)',
+            },
+          ],
+          { time: 1000, warmupTime: 200 },
+        )),
       )
       rows.push(
         ...(await measure(
@@ -125,6 +150,7 @@ export const suite: BenchSuite = {
     } finally {
       child?.send({ type: 'exit' })
       await cache.close()
+      await coldL1.close()
       await l2Only.close()
       await server.stop()
     }

@@ -14,7 +14,8 @@ Object.freeze(frozenDatePrototype)
 
 /**
  * Freezes a value the JSON serializer produced (plain objects, arrays, primitives and Dates), all
- * the way down, and returns it. Only ever called on fresh copies, never on a caller's object.
+ * the way down, and returns it. Only ever called on fresh copies, or on values handed over with
+ * `MemoryStore.fill` (which nobody else holds), never on a caller's object.
  */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value

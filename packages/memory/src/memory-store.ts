@@ -138,6 +138,25 @@ export class MemoryStore implements CacheStore {
     this.commit(key, this.prepare(key, entry))
   }
 
+  /**
+   * Stores an entry whose value this store takes over instead of copying: for a value decoded for
+   * this write alone (e.g. just parsed from Redis) that nobody else holds. The value is deep-frozen
+   * in place, so whoever still has it (the reader that fetched it) now holds the frozen object that
+   * this store serves, and `sizeBytes` (the UTF-8 length of the JSON text it was parsed from) is
+   * its size for maxBytes and stats. Same checks and refusals as `set`, thrown synchronously; with
+   * `values: 'reference'` it is `set` (measured by sizeOf, nothing frozen).
+   */
+  fill<T>(key: string, entry: CacheEntry<T>, sizeBytes: number): void {
+    this.assertOpen()
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
+      throw new CacheOptionError(
+        `${this.label}.fill("${key}"): sizeBytes must be an integer >= 0, got ${String(sizeBytes)}`,
+        { key, option: 'sizeBytes' },
+      )
+    }
+    this.commit(key, this.prepare(key, entry, sizeBytes))
+  }
+
   /** Like `set` for many entries; if any is refused, none is written. */
   async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
     this.assertOpen()
@@ -278,15 +297,24 @@ export class MemoryStore implements CacheStore {
     }
   }
 
-  /** Builds the slot, or throws before anything is written; undefined when already past staleUntil. */
-  private prepare(key: string, entry: CacheEntry<unknown>): Slot | undefined {
+  /**
+   * Builds the slot, or throws before anything is written; undefined when already past staleUntil.
+   * With `ownedSize` (from `fill`) a frozen-copy store freezes the value in place and counts that size.
+   */
+  private prepare(key: string, entry: CacheEntry<unknown>, ownedSize?: number): Slot | undefined {
     checkEntry(this.label, key, entry)
     const now = this.now()
     if (entry.staleUntil <= now) return undefined
 
     let value: unknown
     let size: number
-    if (this.options.values === MemoryValueMode.FROZEN_COPY) {
+    if (this.options.values === MemoryValueMode.FROZEN_COPY && ownedSize !== undefined) {
+      refuseUndefined(this.label, key, entry.value)
+      // lru-cache needs a positive integer size (JSON text is never empty anyway).
+      size = Math.max(1, ownedSize)
+      this.assertFits(key, size)
+      value = deepFreeze(entry.value)
+    } else if (this.options.values === MemoryValueMode.FROZEN_COPY) {
       let text: string
       try {
         text = jsonSerializer.serialize(entry.value)
@@ -304,14 +332,7 @@ export class MemoryStore implements CacheStore {
       value = deepFreeze(jsonSerializer.deserialize(text))
     } else {
       value = entry.value
-      if (value === undefined) {
-        throw new CacheSerializationError(
-          `${this.label}.set("${key}"): cannot cache undefined (cache null instead)`,
-          {
-            key,
-          },
-        )
-      }
+      refuseUndefined(this.label, key, value)
       size = this.measure(key, value)
       this.assertFits(key, size)
     }
@@ -417,6 +438,14 @@ export class MemoryStore implements CacheStore {
       keys.delete(key)
       if (keys.size === 0) this.tagIndex.delete(tag)
     }
+  }
+}
+
+function refuseUndefined(label: string, key: string, value: unknown): void {
+  if (value === undefined) {
+    throw new CacheSerializationError(`${label}.set("${key}"): cannot cache undefined (cache null instead)`, {
+      key,
+    })
   }
 }
 

@@ -1,4 +1,11 @@
-import { type CacheEntry, CacheError, CacheErrorCode, type Serializer } from '@strata-cache/core'
+import {
+  type CacheEntry,
+  CacheError,
+  CacheErrorCode,
+  JsonSerializer,
+  type Serializer,
+} from '@strata-cache/core'
+import { markDecodedValueBytes } from './decoded-value-bytes.ts'
 
 // Versioned header, then the serialized value. A text header keeps the value's bytes as the
 // serializer wrote them (no JSON-in-JSON escaping) and lets a reader check timing without parsing the value.
@@ -35,7 +42,8 @@ export function decodeHeader(
 
 /**
  * Decodes what `encodeEntry` wrote. Throws CacheError E_CORRUPT_ENTRY (naming the key) for anything
- * else, including a value the serializer cannot read back.
+ * else, including a value the serializer cannot read back. With the JSON serializer the entry
+ * carries the value's text length (see `decodedValueBytes`).
  */
 export function decodeEntry<T>(
   text: string,
@@ -51,9 +59,10 @@ export function decodeEntry<T>(
       { key },
     )
   }
+  const body = text.slice(header.bodyStart)
   let value: unknown
   try {
-    value = serializer.deserialize(text.slice(header.bodyStart))
+    value = serializer.deserialize(body)
   } catch (error) {
     throw new CacheError(
       CacheErrorCode.CORRUPT_ENTRY,
@@ -69,5 +78,9 @@ export function decodeEntry<T>(
     tier,
   }
   if (header.tags.length > 0) entry.tags = header.tags
+  // Only the stock JSON serializer: its output is what a memory tier would have made of a copy
+  // (plain JSON values and Dates), so the value can be frozen as is and its text length is its size.
+  if (Object.getPrototypeOf(serializer) === JsonSerializer.prototype)
+    markDecodedValueBytes(entry, Buffer.byteLength(body, 'utf8'))
   return entry
 }

@@ -15,6 +15,7 @@ import {
   type TierHealth,
   type TierStats,
 } from '@strata-cache/core'
+import { decodedValueBytes } from '@strata-cache/redis'
 import type { BusEvent, Invalidation, InvalidationBus } from './invalidation.ts'
 import { RedisBus } from './redis-bus.ts'
 import { RedisLock } from './redis-lock.ts'
@@ -22,6 +23,11 @@ import { RedisLock } from './redis-lock.ts'
 /** An in-process L1: `peek` for the sync hit path, `purgeWrittenBefore` to drop what a gap may have made stale. */
 export interface L1Store extends CacheStore {
   purgeWrittenBefore?(epochMs: number): number
+  /**
+   * Like `set`, but takes over the entry's value (no copy) and counts `sizeBytes` as its size; used
+   * for fills from an L2 read whose value nobody else holds (see MemoryStore.fill).
+   */
+  fill?(key: string, entry: CacheEntry, sizeBytes: number): void | Promise<void>
 }
 
 /** A shared L2: `isAvailable()` false while its breaker is open. */
@@ -420,8 +426,14 @@ export class TieredStore implements CacheStore {
     for (const [key, activity] of this.activity) if (matches(key)) activity.epoch++
   }
 
-  /** Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. */
+  /**
+   * Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. An
+   * entry L2 just decoded for this read (it says how many bytes of JSON it came from) is handed to
+   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy.
+   */
   private async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
+    // Read before the spread below, which does not copy the (non-enumerable) mark.
+    const ownedBytes = this.l1.fill === undefined ? undefined : decodedValueBytes(entry)
     let { tier: _, ...copy } = entry
     if (l2Failed || !this.busUp || !this.l2Available()) {
       const until = this.now() + this.degradedMs
@@ -429,7 +441,8 @@ export class TieredStore implements CacheStore {
         copy = { ...copy, staleUntil: until, expiresAt: Math.min(copy.expiresAt, until) }
     }
     try {
-      await this.l1.set(key, copy)
+      if (ownedBytes !== undefined) await this.l1.fill!(key, copy, ownedBytes)
+      else await this.l1.set(key, copy)
     } catch (error) {
       // L1 refused it (e.g. over its maxBytes): never keep the previous copy in its place.
       await this.l1.delete(key).catch(() => false)

@@ -1,4 +1,11 @@
-import { type CacheEntry, CacheError, CacheErrorCode, createEntry, type StoreEvent } from '@strata-cache/core'
+import {
+  type CacheEntry,
+  CacheError,
+  CacheErrorCode,
+  createEntry,
+  jsonSerializer,
+  type StoreEvent,
+} from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
 import { RedisStore } from '@strata-cache/redis'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
@@ -412,5 +419,129 @@ describe('TieredStore over a RedisStore', () => {
       await store.close()
       await own.stop()
     }
+  })
+})
+
+describe('TieredStore filling L1 from an L2 read', () => {
+  const rack = { id: 1, name: 'rack-é', units: [{ u: 0, watts: 100 }], at: new Date(Date.UTC(2026, 0, 1)) }
+
+  /** L1 and L2 (a RedisStore on the shared server), no bus: only the fill is under test. */
+  function redisTiers(l1Options: { maxBytes?: number } = {}) {
+    const l1 = new MemoryStore({ name: 'l1', ...l1Options })
+    const l2 = new RedisStore({ url: server.url, prefix: `fill${++counter}:` })
+    const store = new TieredStore({ l1, l2 })
+    const events: StoreEvent[] = []
+    store.subscribe((event) => events.push(event))
+    cleanups.push(() => store.close())
+    return { store, l1, l2, events }
+  }
+
+  it('hands the caller the very object L1 now serves, deep-frozen, counted at its JSON length', async () => {
+    const { store, l1, l2 } = redisTiers()
+    await l2.set('k', createEntry(rack, HOUR, 0, Date.now()))
+    const read = await store.get<typeof rack>('k')
+    expect(read?.tier).toBe('redis')
+    expect(read?.value).toEqual(rack)
+    const held = l1.peek<typeof rack>('k')!
+    expect(held.value).toBe(read!.value)
+    expect(Object.isFrozen(held.value.units[0])).toBe(true)
+    expect(() => {
+      ;(held.value.units[0] as { watts: number }).watts = 0
+    }).toThrow(TypeError)
+    expect(() => held.value.at.setTime(0)).toThrow(/frozen/)
+    // Same bytes as a copy made by set would count.
+    const copied = new MemoryStore()
+    await copied.set('k', createEntry(rack, HOUR, 0, Date.now()))
+    const bytes = (await l1.stats())[0]!.bytes
+    expect(bytes).toBe((await copied.stats())[0]!.bytes)
+    expect(bytes).toBe(Buffer.byteLength(jsonSerializer.serialize(rack)))
+    // Another read of L2 decodes its own object, untouched by the freeze.
+    const again = await l2.get<typeof rack>('k')
+    expect(again?.value).not.toBe(read?.value)
+    expect(Object.isFrozen(again?.value)).toBe(false)
+    // The caller's own object written through set is never frozen.
+    const mine = { n: 1 }
+    await store.set('mine', createEntry(mine, HOUR, 0, Date.now()))
+    expect(Object.isFrozen(mine)).toBe(false)
+    expect(l1.peek('mine')?.value).not.toBe(mine)
+  })
+
+  it('getMany fills each L1 entry with its own frozen value, tags indexed', async () => {
+    const { store, l1, l2 } = redisTiers()
+    await l2.set('a', createEntry({ n: 1 }, HOUR, 0, Date.now(), ['t']))
+    await l2.set('b', createEntry({ n: 2 }, HOUR, 0, Date.now()))
+    const got = await store.getMany<{ n: number }>(['a', 'b', 'a'])
+    expect(got.map((e) => e?.value.n)).toEqual([1, 2, 1])
+    expect(l1.peek('b')?.value).toBe(got[1]!.value)
+    expect(got.every((e) => Object.isFrozen(e?.value))).toBe(true)
+    expect(await l1.deleteTags(['t'])).toBe(1)
+    expect(l1.peek('a')).toBeUndefined()
+    expect(l1.peek('b')?.value).toEqual({ n: 2 })
+  })
+
+  it('an L1 over its maxBytes refuses the fill: reported, nothing kept, the caller still gets the value', async () => {
+    const { store, l1, l2, events } = redisTiers({ maxBytes: 16 })
+    await l2.set('big', createEntry({ text: 'x'.repeat(64) }, HOUR, 0, Date.now()))
+    const read = await store.get<{ text: string }>('big')
+    expect(read?.value.text).toHaveLength(64)
+    expect(Object.isFrozen(read?.value)).toBe(false) // refused before the freeze
+    expect(l1.peek('big')).toBeUndefined()
+    expect((await l1.stats())[0]!.bytes).toBe(0)
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ operation: 'set', tier: 'l1', key: 'big' })
+  })
+
+  it('copies instead when L2 decodes with another serializer (its values may not be plain JSON)', async () => {
+    const l1 = new MemoryStore({ name: 'l1' })
+    const l2 = new RedisStore({
+      url: server.url,
+      prefix: `fill${++counter}:`,
+      serializer: { name: 'json-too', serialize: JSON.stringify, deserialize: JSON.parse },
+    })
+    const store = new TieredStore({ l1, l2 })
+    cleanups.push(() => store.close())
+    await l2.set('k', createEntry({ n: 1 }, HOUR, 0, Date.now()))
+    const read = await store.get<{ n: number }>('k')
+    expect(Object.isFrozen(read?.value)).toBe(false)
+    expect(l1.peek('k')?.value).not.toBe(read?.value)
+    expect(Object.isFrozen(l1.peek('k')?.value)).toBe(true)
+  })
+
+  it('does not fill L1 with a decoded value whose read overlapped a local delete or a bus invalidation', async () => {
+    const { store, l1, l2, entry, other, received } = await setup()
+    l2.decoded = true
+    await l2.inner.set('k', entry('old'))
+    let gate = l2.holdNextGet()
+    let reading = store.get('k')
+    await gate.reading
+    await store.delete('k')
+    gate.release()
+    expect((await reading)?.value).toBe('old')
+    expect(l1.peek('k')).toBeUndefined()
+
+    await l2.inner.set('k', entry('old'))
+    gate = l2.holdNextGet()
+    reading = store.get('k')
+    await gate.reading
+    await other.publish({ kind: 'key', keys: ['k'] })
+    await received(1)
+    gate.release()
+    expect((await reading)?.value).toBe('old')
+    expect(l1.peek('k')).toBeUndefined()
+    // A read that starts afterwards takes the decoded value over.
+    const read = await store.get<string>('k')
+    expect(l1.peek('k')?.value).toBe('old')
+    expect(read?.tier).toBe('l2')
+  })
+
+  it('clamps a filled entry to degradedL1Ttl while L2 reports itself unavailable', async () => {
+    const { store, l1, l2, entry } = await setup({ degradedL1Ttl: 1000 })
+    l2.decoded = true
+    await l2.inner.set('k', entry({ n: 1 }))
+    // As a RedisStore does while its breaker is open: invalidations may not be reaching L2.
+    Object.assign(l2, { isAvailable: () => false })
+    const read = await store.get<{ n: number }>('k')
+    const held = l1.peek<{ n: number }>('k')!
+    expect(held.value).toBe(read!.value)
+    expect(held.staleUntil - held.createdAt).toBeLessThanOrEqual(1000)
   })
 })

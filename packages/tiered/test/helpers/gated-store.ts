@@ -1,5 +1,6 @@
-import type { CacheEntry, CacheStore } from '@strata-cache/core'
+import { type CacheEntry, type CacheStore, jsonSerializer } from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
+import { decodeEntry, encodeEntry } from '@strata-cache/redis'
 
 /**
  * A real MemoryStore whose next `get` can be held open by the test: the value is read when the
@@ -9,6 +10,8 @@ import { MemoryStore } from '@strata-cache/memory'
 export class GatedStore implements CacheStore {
   readonly name = 'l2'
   readonly inner = new MemoryStore({ name: 'l2' })
+  /** Hand back each read as RedisStore does: a fresh object decoded from its JSON text (marked with its size). */
+  decoded = false
   private gate: Promise<void> | undefined
   /** Resolves when a held read has read its value. */
   private onHeld: (() => void) | undefined
@@ -33,7 +36,10 @@ export class GatedStore implements CacheStore {
       this.onHeld?.()
       await gate
     }
-    return entry === undefined ? undefined : { ...entry, tier: this.name }
+    if (entry === undefined) return undefined
+    if (this.decoded)
+      return decodeEntry<T>(encodeEntry(entry, jsonSerializer), jsonSerializer, key, this.name)
+    return { ...entry, tier: this.name }
   }
 
   set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
