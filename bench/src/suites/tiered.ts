@@ -1,9 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Cache } from '@strata-cache/core'
+import { MemoryStore } from '@strata-cache/memory'
 import { RedisStore } from '@strata-cache/redis'
 import { startRedisServer } from '@strata-cache/test-suite/redis-server'
-import { createCache, type TieredStore } from '@strata-cache/tiered'
+import { createCache, TieredStore } from '@strata-cache/tiered'
 import { LRUCache } from 'lru-cache'
 import { type BenchRow, type BenchSuite, measure, percentiles } from '../harness.ts'
 
@@ -32,6 +33,16 @@ export const suite: BenchSuite = {
       defaultTtl: '1h',
       l1: { maxEntries: 1 },
     })
+    // A/B of the L1 write itself, no bus: MemoryStore.fill (takes over the decoded value, or parses
+    // the text L2 wrote) against the copy path (`fill` hidden, so TieredStore uses set: stringify + parse).
+    const direct = (fill: boolean) => {
+      const l1 = new MemoryStore({ maxEntries: 1 })
+      if (!fill) Object.defineProperty(l1, 'fill', { value: undefined })
+      const l2 = new RedisStore({ url: server.url, prefix: 'bench-tiered:' })
+      return new Cache({ store: new TieredStore({ l1, l2 }), defaultTtl: '1h' })
+    }
+    const withFill = direct(true)
+    const withCopy = direct(false)
     const l2Only = new Cache({
       store: new RedisStore({ url: server.url, prefix: 'bench-l2:' }),
       defaultTtl: '1h',
@@ -106,6 +117,30 @@ export const suite: BenchSuite = {
         )),
       )
 
+      rows.push(
+        ...(await measure(
+          'tiered',
+          [
+            { name: 'TieredStore get, L2 hit, L1 copies (no bus)', fn: () => withCopy.get(next()) },
+            {
+              name: 'TieredStore get, L2 hit, L1 fill (no bus)',
+              fn: () => withFill.get(next()),
+              baseline: 'TieredStore get, L2 hit, L1 copies (no bus)',
+            },
+            {
+              name: 'TieredStore getOrSet cold, L1 copies (no bus)',
+              fn: () => withCopy.getOrSet(`cold:${++cold}`, () => value),
+            },
+            {
+              name: 'TieredStore getOrSet cold, L1 fill (no bus)',
+              fn: () => withFill.getOrSet(`cold:${++cold}`, () => value),
+              baseline: 'TieredStore getOrSet cold, L1 copies (no bus)',
+            },
+          ],
+          { time: 1000, warmupTime: 200 },
+        )),
+      )
+
       // Propagation: this process writes, a second process reads after each update.
       child = fork(fileURLToPath(import.meta.url), [], {
         env: { ...process.env, [CHILD_FLAG]: '1', STRATA_BENCH_REDIS_URL: server.url },
@@ -151,6 +186,8 @@ export const suite: BenchSuite = {
       child?.send({ type: 'exit' })
       await cache.close()
       await coldL1.close()
+      await withFill.close()
+      await withCopy.close()
       await l2Only.close()
       await server.stop()
     }
