@@ -33,8 +33,8 @@ export const suite: BenchSuite = {
       defaultTtl: '1h',
       l1: { maxEntries: 1 },
     })
-    // A/B of the L1 write itself, no bus: MemoryStore.fill (takes over the decoded value, or parses
-    // the text L2 wrote) against the copy path (`fill` hidden, so TieredStore uses set: stringify + parse).
+    // A/B of the L1 fill on an L2 hit, no bus: MemoryStore.fill (takes over the decoded value) against
+    // the copy path (`fill` hidden, so TieredStore uses set: stringify + byteLength + parse + freeze).
     const direct = (fill: boolean) => {
       const l1 = new MemoryStore({ maxEntries: 1 })
       if (!fill) Object.defineProperty(l1, 'fill', { value: undefined })
@@ -126,15 +126,6 @@ export const suite: BenchSuite = {
               name: 'TieredStore get, L2 hit, L1 fill (no bus)',
               fn: () => withFill.get(next()),
               baseline: 'TieredStore get, L2 hit, L1 copies (no bus)',
-            },
-            {
-              name: 'TieredStore getOrSet cold, L1 copies (no bus)',
-              fn: () => withCopy.getOrSet(`cold:${++cold}`, () => value),
-            },
-            {
-              name: 'TieredStore getOrSet cold, L1 fill (no bus)',
-              fn: () => withFill.getOrSet(`cold:${++cold}`, () => value),
-              baseline: 'TieredStore getOrSet cold, L1 copies (no bus)',
             },
           ],
           { time: 1000, warmupTime: 200 },

@@ -6,20 +6,15 @@ import {
   type Serializer,
 } from '@strata-cache/core'
 import { markDecodedValueBytes } from './decoded-value-bytes.ts'
-import { captureEncodedValue } from './encoded-value-capture.ts'
 
 // Versioned header, then the serialized value. A text header keeps the value's bytes as the
 // serializer wrote them (no JSON-in-JSON escaping) and lets a reader check timing without parsing the value.
 //   S1 \t createdAt \t expiresAt \t staleUntil \t tag,tag \n <value>
 const MAGIC = 'S1\t'
 
-/**
- * Encodes an entry as one Redis string. Throws what the serializer throws (CacheSerializationError).
- * With the JSON serializer, leaves the value's text where the entry asks (see `withEncodedValueCapture`).
- */
+/** Encodes an entry as one Redis string. Throws what the serializer throws (CacheSerializationError). */
 export function encodeEntry(entry: CacheEntry, serializer: Serializer): string {
   const payload = serializer.serialize(entry.value)
-  if (isStockJson(serializer)) captureEncodedValue(entry, payload)
   const tags = entry.tags === undefined ? '' : entry.tags.join(',')
   return `${MAGIC}${entry.createdAt}\t${entry.expiresAt}\t${entry.staleUntil}\t${tags}\n${payload}`
 }
@@ -85,10 +80,7 @@ export function decodeEntry<T>(
   if (header.tags.length > 0) entry.tags = header.tags
   // Only the stock JSON serializer: its output is what a memory tier would have made of a copy
   // (plain JSON values and Dates), so the value can be frozen as is and its text length is its size.
-  if (isStockJson(serializer)) markDecodedValueBytes(entry, Buffer.byteLength(body, 'utf8'))
+  if (Object.getPrototypeOf(serializer) === JsonSerializer.prototype)
+    markDecodedValueBytes(entry, Buffer.byteLength(body, 'utf8'))
   return entry
-}
-
-function isStockJson(serializer: Serializer): boolean {
-  return Object.getPrototypeOf(serializer) === JsonSerializer.prototype
 }

@@ -1,8 +1,6 @@
 export type { CircuitBreakerDeps, CircuitBreakerOptions } from './circuit-breaker.ts'
 export { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
 export { decodedValueBytes, markDecodedValueBytes } from './decoded-value-bytes.ts'
-export type { EncodedValue } from './encoded-value-capture.ts'
-export { withEncodedValueCapture } from './encoded-value-capture.ts'
 export { decodeEntry, encodeEntry } from './entry-codec.ts'
 export { RedisStore } from './redis-store.ts'
 export type { RedisClient, RedisStoreOptions } from './redis-store-options.ts'

@@ -1,14 +1,7 @@
 import { JsonSerializer, jsonSerializer } from '@strata-cache/core'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  decodedValueBytes,
-  decodeEntry,
-  type EncodedValue,
-  encodeEntry,
-  RedisStore,
-  withEncodedValueCapture,
-} from '../src/index.ts'
+import { decodedValueBytes, decodeEntry, encodeEntry, RedisStore } from '../src/index.ts'
 import { entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 const value = { name: 'rack-é', units: [{ u: 0 }], at: new Date(Date.UTC(2026, 0, 1)) }
@@ -70,30 +63,5 @@ describe('RedisStore reads carry decodedValueBytes', () => {
     ])
     expect(many[0]!.value).not.toBe(many[3]!.value)
     expect(many[0]!.value).not.toBe(got!.value)
-  })
-})
-
-describe('withEncodedValueCapture', () => {
-  it('has encodeEntry leave the JSON text of the value it wrote, on a copy that looks like the entry', () => {
-    const original = entry(value, { tags: ['t'] })
-    const holder: EncodedValue = {}
-    const asking = withEncodedValueCapture(original, holder)
-    expect(asking).toEqual(original)
-    expect(asking).not.toBe(original)
-    const text = encodeEntry(asking, jsonSerializer)
-    expect(holder.text).toBe(jsonSerializer.serialize(value))
-    expect(text.endsWith(`\n${holder.text}`)).toBe(true)
-    // Encoding the entry itself asks for nothing.
-    const untouched: EncodedValue = {}
-    withEncodedValueCapture(original, untouched)
-    encodeEntry(original, jsonSerializer)
-    expect(untouched.text).toBeUndefined()
-  })
-
-  it('leaves the holder empty for a serializer other than the stock JSON one', () => {
-    const holder: EncodedValue = {}
-    const own = { name: 'mine', serialize: JSON.stringify, deserialize: JSON.parse }
-    encodeEntry(withEncodedValueCapture(entry({ n: 1 }), holder), own)
-    expect(holder.text).toBeUndefined()
   })
 })

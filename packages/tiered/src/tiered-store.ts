@@ -9,14 +9,13 @@ import {
   type Duration,
   globMatcher,
   type InvalidationKind,
-  jsonSerializer,
   parseDuration,
   type StoreEvent,
   type StoreEventListener,
   type TierHealth,
   type TierStats,
 } from '@strata-cache/core'
-import { decodedValueBytes, type EncodedValue, withEncodedValueCapture } from '@strata-cache/redis'
+import { decodedValueBytes } from '@strata-cache/redis'
 import type { BusEvent, Invalidation, InvalidationBus } from './invalidation.ts'
 import { RedisBus } from './redis-bus.ts'
 import { RedisLock } from './redis-lock.ts'
@@ -213,14 +212,12 @@ export class TieredStore implements CacheStore {
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
     this.assertOpen()
     const ticket = this.begin(key, true)
-    const encoded: EncodedValue = {}
     try {
       // Bad input (unserializable, too large) throws here, before L1 changes: nothing is lost.
-      await this.l2.set(key, this.askForEncodedValue(entry, encoded))
+      await this.l2.set(key, entry)
       // Another write or invalidation of this key overlapped ours: who wins in L2 is unknown, so drop L1's copy.
       // An L2 that could not take the write leaves L1 the only copy: keep it no longer than degradedL1Ttl.
-      if (this.isCurrent(ticket))
-        await this.writeL1(key, entry, ticket.activity.l2WriteFailed === true, encoded.text)
+      if (this.isCurrent(ticket)) await this.writeL1(key, entry, ticket.activity.l2WriteFailed === true)
       else await this.l1.delete(key).catch(() => false)
     } finally {
       this.end(ticket, true)
@@ -233,18 +230,13 @@ export class TieredStore implements CacheStore {
     this.assertOpen()
     if (entries.length === 0) return
     const tickets = entries.map(([key]) => this.begin(key, true))
-    const encoded = entries.map((): EncodedValue => ({}))
-    const forL2 = entries.map(
-      ([key, entry], j) => [key, this.askForEncodedValue(entry, encoded[j]!)] as [string, CacheEntry<T>],
-    )
     try {
-      if (this.l2.setMany !== undefined) await this.l2.setMany(forL2)
-      else for (const [key, entry] of forL2) await this.l2.set(key, entry)
+      if (this.l2.setMany !== undefined) await this.l2.setMany(entries)
+      else for (const [key, entry] of entries) await this.l2.set(key, entry)
       for (let j = 0; j < entries.length; j++) {
         const [key, entry] = entries[j]!
         const ticket = tickets[j]!
-        if (this.isCurrent(ticket))
-          await this.writeL1(key, entry, ticket.activity.l2WriteFailed === true, encoded[j]!.text)
+        if (this.isCurrent(ticket)) await this.writeL1(key, entry, ticket.activity.l2WriteFailed === true)
         else await this.l1.delete(key).catch(() => false)
       }
     } finally {
@@ -434,32 +426,15 @@ export class TieredStore implements CacheStore {
     for (const [key, activity] of this.activity) if (matches(key)) activity.epoch++
   }
 
-  /** The entry to write to L2: when L1 can take values over, a copy asking L2 for its JSON text of the value. */
-  private askForEncodedValue<T>(entry: CacheEntry<T>, holder: EncodedValue): CacheEntry<T> {
-    return this.l1.fill === undefined ? entry : withEncodedValueCapture(entry, holder)
-  }
-
   /**
    * Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. An
    * entry L2 just decoded for this read (it says how many bytes of JSON it came from) is handed to
-   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy; after
-   * a write, the JSON text L2 made of the value (`encodedText`) is parsed into L1's copy instead of
-   * serializing the value again.
+   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy.
    */
-  private async writeL1(
-    key: string,
-    entry: CacheEntry,
-    l2Failed = false,
-    encodedText?: string,
-  ): Promise<void> {
+  private async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
     // Read before the spread below, which does not copy the (non-enumerable) mark.
-    let ownedBytes = this.l1.fill === undefined ? undefined : decodedValueBytes(entry)
+    const ownedBytes = this.l1.fill === undefined ? undefined : decodedValueBytes(entry)
     let { tier: _, ...copy } = entry
-    if (encodedText !== undefined && this.l1.fill !== undefined) {
-      // The caller's object stays theirs: L1 takes over a fresh parse of what L2 stored.
-      copy = { ...copy, value: jsonSerializer.deserialize(encodedText) }
-      ownedBytes = Buffer.byteLength(encodedText, 'utf8')
-    }
     if (l2Failed || !this.busUp || !this.l2Available()) {
       const until = this.now() + this.degradedMs
       if (copy.staleUntil > until)

@@ -466,32 +466,6 @@ describe('TieredStore filling L1 from an L2 read', () => {
     expect(l1.peek('mine')?.value).not.toBe(mine)
   })
 
-  it('set and setMany serialize a value once: L1 parses the JSON text written to L2', async () => {
-    const { store, l1, l2 } = redisTiers()
-    let serialized = 0
-    const counted = (n: number) => ({
-      toJSON: () => {
-        serialized++
-        return { n }
-      },
-    })
-    const value = counted(1)
-    await store.set('one', createEntry(value, HOUR, 0, Date.now()))
-    expect(serialized).toBe(1)
-    expect(l1.peek('one')?.value).toEqual({ n: 1 })
-    expect(Object.isFrozen(l1.peek('one')?.value)).toBe(true)
-    expect(Object.isFrozen(value)).toBe(false)
-    expect((await l1.stats())[0]!.bytes).toBe(Buffer.byteLength('{"n":1}'))
-    await store.setMany([
-      ['a', createEntry(counted(2), HOUR, 0, Date.now(), ['t'])],
-      ['b', createEntry(counted(3), HOUR, 0, Date.now())],
-    ])
-    expect(serialized).toBe(3)
-    expect([l1.peek('a')?.value, l1.peek('b')?.value]).toEqual([{ n: 2 }, { n: 3 }])
-    expect((await l2.get('a'))?.value).toEqual({ n: 2 })
-    expect(await l1.deleteTags(['t'])).toBe(1)
-  })
-
   it('getMany fills each L1 entry with its own frozen value, tags indexed', async () => {
     const { store, l1, l2 } = redisTiers()
     await l2.set('a', createEntry({ n: 1 }, HOUR, 0, Date.now(), ['t']))
