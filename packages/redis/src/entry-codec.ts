@@ -5,7 +5,7 @@ import {
   JsonSerializer,
   type Serializer,
 } from '@strata-cache/core'
-import { markDecodedValueBytes } from './decoded-value-bytes.ts'
+import { DecodedEntry } from './decoded-entry.ts'
 
 // Versioned header, then the serialized value. A text header keeps the value's bytes as the
 // serializer wrote them (no JSON-in-JSON escaping) and lets a reader check timing without parsing the value.
@@ -70,17 +70,18 @@ export function decodeEntry<T>(
       { key, cause: error },
     )
   }
-  const entry: { -readonly [K in keyof CacheEntry<T>]: CacheEntry<T>[K] } = {
-    value: value as T,
-    createdAt: header.createdAt,
-    expiresAt: header.expiresAt,
-    staleUntil: header.staleUntil,
-    tier,
-  }
+  // The stock JSON serializer's output is what a memory tier would have made of a copy (plain JSON
+  // values and Dates), so the entry says so (DecodedEntry): L1 may freeze the value as is.
+  const entry: { -readonly [K in keyof CacheEntry<T>]: CacheEntry<T>[K] } =
+    Object.getPrototypeOf(serializer) === JsonSerializer.prototype
+      ? new DecodedEntry(value as T, header.createdAt, header.expiresAt, header.staleUntil, tier, body)
+      : {
+          value: value as T,
+          createdAt: header.createdAt,
+          expiresAt: header.expiresAt,
+          staleUntil: header.staleUntil,
+          tier,
+        }
   if (header.tags.length > 0) entry.tags = header.tags
-  // Only the stock JSON serializer: its output is what a memory tier would have made of a copy
-  // (plain JSON values and Dates), so the value can be frozen as is and its text length is its size.
-  if (Object.getPrototypeOf(serializer) === JsonSerializer.prototype)
-    markDecodedValueBytes(entry, Buffer.byteLength(body, 'utf8'))
   return entry
 }

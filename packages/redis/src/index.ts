@@ -1,6 +1,6 @@
 export type { CircuitBreakerDeps, CircuitBreakerOptions } from './circuit-breaker.ts'
 export { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
-export { decodedValueBytes, markDecodedValueBytes } from './decoded-value-bytes.ts'
+export { decodedValueBytes } from './decoded-entry.ts'
 export { decodeEntry, encodeEntry } from './entry-codec.ts'
 export { RedisStore } from './redis-store.ts'
 export type { RedisClient, RedisStoreOptions } from './redis-store-options.ts'

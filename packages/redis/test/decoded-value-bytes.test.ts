@@ -18,9 +18,24 @@ describe('decodedValueBytes', () => {
     expect(decodedValueBytes(decoded)).toBe(valueBytes)
     expect(valueBytes).toBeGreaterThan(jsonSerializer.serialize(value).length) // é is 2 bytes
     expect(Object.keys(decoded)).toEqual(['value', 'createdAt', 'expiresAt', 'staleUntil', 'tier'])
-    expect(JSON.stringify(decoded)).not.toMatch(/bytes/)
+    const plain = {
+      value,
+      createdAt: decoded.createdAt,
+      expiresAt: decoded.expiresAt,
+      staleUntil: decoded.staleUntil,
+    }
+    expect(JSON.stringify(decoded)).toBe(JSON.stringify({ ...plain, tier: 'redis' }))
+    expect(decoded).toEqual({ ...plain, tier: 'redis' })
     expect(decodedValueBytes({ ...decoded })).toBeUndefined()
-    expect(decoded.value).toEqual(value)
+    expect(decodedValueBytes(structuredClone(decoded))).toBeUndefined()
+    const tagged = decodeEntry(
+      encodeEntry(entry(1, { tags: ['a', 'b'] }), jsonSerializer),
+      jsonSerializer,
+      'k',
+      'r',
+    )
+    expect(tagged.tags).toEqual(['a', 'b'])
+    expect(decodedValueBytes(tagged)).toBe(1)
   })
 
   it('is absent for a serializer other than the stock JSON one, whose values need not be plain JSON', () => {
