@@ -1,7 +1,7 @@
 import { Cache, CacheError, type Serializer } from '@strata-cache/core'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { RedisStore } from '../src/index.ts'
 import { commandCalls, entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
@@ -295,7 +295,10 @@ describe('RedisStore operations surface', () => {
 
   it('spreads a pool over several connections', async () => {
     const store = makeStore({ pool: { size: 3 } })
-    await store.ready()
+    // ready() resolves with the first connection; on a busy machine the other two may still be connecting.
+    await vi.waitFor(async () => {
+      expect((await store.stats())[0]!.details).toMatchObject({ readyConnections: 3 })
+    })
     await store.set('k', entry('v'))
     const names = new Set<unknown>()
     for (let i = 0; i < 6; i++) names.add(await store.withClient(async (c) => c))
