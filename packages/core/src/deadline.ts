@@ -5,6 +5,19 @@ export interface DeadlineInfo {
    * loop was blocked (CPU, GC, a long synchronous task), not that the awaited work was slow.
    */
   lateMs: number
+  /** Blocked time the deadline did not count (with `restartAfterStall`), in ms; 0 when it never restarted. */
+  forgivenMs: number
+}
+
+export interface DeadlineOptions {
+  /**
+   * When the timer runs more than half the deadline late — this process's event loop was blocked,
+   * so the awaited work had no fair share of the time (a command may not even have been written to
+   * its socket yet) — start the deadline over, once. A caller then waits at most the stall plus two
+   * deadlines. For deadlines on a remote service; not for bounds a caller was promised (hardTimeout).
+   * @default false
+   */
+  restartAfterStall?: boolean
 }
 
 /**
@@ -20,18 +33,30 @@ export function withDeadline<T>(
   promise: Promise<T>,
   ms: number,
   timeoutError: (info: DeadlineInfo) => Error,
+  options?: DeadlineOptions,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false
-    const started = performance.now()
-    const timer = setTimeout(() => {
+    let restarts = options?.restartAfterStall === true ? 1 : 0
+    let forgivenMs = 0
+    let started = performance.now()
+    const fire = () => {
+      if (settled) return
       const lateMs = Math.max(0, performance.now() - started - ms)
+      if (restarts > 0 && lateMs > ms / 2) {
+        restarts--
+        forgivenMs += lateMs
+        started = performance.now()
+        timer = setTimeout(fire, ms)
+        return
+      }
       setImmediate(() => {
         if (settled) return
         settled = true
-        reject(timeoutError({ lateMs }))
+        reject(timeoutError({ lateMs, forgivenMs }))
       })
-    }, ms)
+    }
+    let timer = setTimeout(fire, ms)
     promise.then(
       (value) => {
         clearTimeout(timer)

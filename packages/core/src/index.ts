@@ -26,7 +26,7 @@ export type {
   TierStats,
   TierStatus,
 } from './cache-store.ts'
-export type { DeadlineInfo } from './deadline.ts'
+export type { DeadlineInfo, DeadlineOptions } from './deadline.ts'
 export { withDeadline } from './deadline.ts'
 export type { Duration } from './duration.ts'
 export { parseDuration, parseOptionalDuration } from './duration.ts'

@@ -55,4 +55,54 @@ describe('withDeadline', () => {
       echo.kill()
     }
   })
+
+  describe('restartAfterStall', () => {
+    // Work that only starts once the loop is free again (a command queued for auto-pipelining is
+    // written to its socket on the next turn) and then takes a moment.
+    const startsAfterTheStall = () =>
+      new Promise<string>((resolve) => setImmediate(() => setTimeout(() => resolve('reply'), 5)))
+
+    it('does not count a stall: the deadline starts over once and the late work still makes it', async () => {
+      const without = withDeadline(startsAfterTheStall(), 20, () => new Error('timed out'))
+      const withRestart = withDeadline(startsAfterTheStall(), 20, () => new Error('timed out'), {
+        restartAfterStall: true,
+      })
+      blockFor(100)
+      await expect(without).rejects.toThrow('timed out')
+      await expect(withRestart).resolves.toBe('reply')
+    })
+
+    it('restarts only once, and reports the blocked time it did not count', async () => {
+      let info = { lateMs: -1, forgivenMs: -1 }
+      const never = new Promise<never>(() => {})
+      const pending = withDeadline(
+        never,
+        20,
+        (i) => {
+          info = i
+          return new Error('timed out')
+        },
+        { restartAfterStall: true },
+      )
+      blockFor(100)
+      await expect(pending).rejects.toThrow('timed out')
+      expect(info.forgivenMs).toBeGreaterThanOrEqual(70)
+    })
+
+    it('does not restart a deadline whose timer ran on time', async () => {
+      let info = { lateMs: -1, forgivenMs: -1 }
+      await expect(
+        withDeadline(
+          new Promise<never>(() => {}),
+          100,
+          (i) => {
+            info = i
+            return new Error('timed out')
+          },
+          { restartAfterStall: true },
+        ),
+      ).rejects.toThrow('timed out')
+      expect(info.forgivenMs).toBe(0)
+    })
+  })
 })

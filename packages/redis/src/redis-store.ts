@@ -34,6 +34,7 @@ const TAG_SCAN_COUNT = 500
 const BATCH_SIZE = 500
 /** Command timeouts whose timer ran late because this process was blocked (see recordFailure). */
 const stallTimeouts = new WeakSet<object>()
+const RESTART_AFTER_STALL = { restartAfterStall: true } as const
 const PREFIX_PATTERN = /^[\x21-\x7e]{0,128}$/
 
 /** An error the caller did not cause: the store absorbs it (miss / no-op) and reports it. */
@@ -304,22 +305,31 @@ export class RedisStore implements CacheStore {
     this.emit(event)
   }
 
+  /**
+   * One command's deadline. Time this process's own event loop was blocked is not counted (the
+   * deadline restarts once): a busy process has not found Redis slow, and a command queued for
+   * auto-pipelining is not even written to its socket until the loop runs again.
+   */
   private deadline<T>(promise: Promise<T>, operation: string, key?: string): Promise<T> {
     const ms = this.commandTimeoutMs
-    return withDeadline(promise, ms, ({ lateMs }) => {
-      const stalled = lateMs > ms / 2
-      const error = new CacheTimeoutError(
-        `${this.name} ${operation} got no answer within ${ms} ms (commandTimeout)${
-          stalled
-            ? `; this process's event loop was blocked for ${Math.round(lateMs)} ms past the deadline`
-            : ''
-        }`,
-        ms,
-        { code: CacheErrorCode.COMMAND_TIMEOUT, key },
-      )
-      if (stalled) stallTimeouts.add(error)
-      return error
-    })
+    return withDeadline(
+      promise,
+      ms,
+      ({ lateMs, forgivenMs }) => {
+        const stalled = lateMs > ms / 2
+        const blocked = Math.round(forgivenMs + (stalled ? lateMs : 0))
+        const error = new CacheTimeoutError(
+          `${this.name} ${operation} got no answer within ${ms} ms (commandTimeout)${
+            blocked > 0 ? `, not counting ${blocked} ms this process's event loop was blocked` : ''
+          }`,
+          ms,
+          { code: CacheErrorCode.COMMAND_TIMEOUT, key },
+        )
+        if (stalled) stallTimeouts.add(error)
+        return error
+      },
+      RESTART_AFTER_STALL,
+    )
   }
 
   /**

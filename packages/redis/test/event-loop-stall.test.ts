@@ -41,15 +41,38 @@ describe('RedisStore when this process stalls (default 100 ms commandTimeout)', 
   })
 
   it('counts the timeouts of one stall as one breaker failure', async () => {
-    // SIGSTOP: Redis really does not answer, and the process is also blocked past the deadline.
+    // SIGSTOP: Redis really does not answer, and the process is blocked past the deadline twice: the
+    // first stall restarts every deadline, the second makes the restarted ones fire late together.
     redis.pause()
     try {
       const reads = Array.from({ length: 50 }, (_, i) => store.get(`k${i}`))
+      blockFor(300)
+      // A timer queued now runs after the expired deadlines have restarted (their list expires first).
+      await new Promise((resolve) => setTimeout(resolve, 0))
       blockFor(300)
       expect((await Promise.all(reads)).every((e) => e === undefined)).toBe(true)
       const timeouts = (await store.stats())[0]!.details as { consecutiveFailures: number }
       expect(timeouts.consecutiveFailures).toBe(1)
       expect(store.breakerState).toBe('closed')
+    } finally {
+      redis.resume()
+    }
+  })
+
+  it('counts a hung server as failing once the restarted deadline passes with the loop free', async () => {
+    await store.get('k0') // a success: the consecutive count starts from zero
+    const events = recordEvents(store)
+    redis.pause()
+    try {
+      const reads = Array.from({ length: 10 }, (_, i) => store.get(`k${i}`))
+      blockFor(300)
+      expect((await Promise.all(reads)).every((e) => e === undefined)).toBe(true)
+      // Ten real timeouts (not one stall): the breaker opens after five.
+      expect(store.breakerState).toBe('open')
+      const timeout = events.find((e) => e.type === 'error')
+      expect(String((timeout as { error: unknown }).error)).toMatch(
+        /no answer within 100 ms \(commandTimeout\), not counting \d+ ms this process's event loop was blocked/,
+      )
     } finally {
       redis.resume()
     }
