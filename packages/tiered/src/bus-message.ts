@@ -24,9 +24,14 @@ export function isValidInstanceId(id: unknown): id is string {
   return typeof id === 'string' && INSTANCE_ID.test(id)
 }
 
+/** The start of every message `instanceId` sends: `1|<instanceId>|` (the `|` ends the id). */
+export function busMessageHead(instanceId: string): string {
+  return `${BUS_PROTOCOL_VERSION}|${instanceId}|`
+}
+
 /** Encodes one invalidation from `instanceId` with sequence number `seq`. */
 export function encodeBusMessage(instanceId: string, seq: number, invalidation: Invalidation): string {
-  const head = `${BUS_PROTOCOL_VERSION}|${instanceId}|${seq}|`
+  const head = `${busMessageHead(instanceId)}${seq}|`
   switch (invalidation.kind) {
     case 'key':
       return `${head}k|${invalidation.keys.join(',')}`

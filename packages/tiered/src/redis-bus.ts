@@ -7,7 +7,7 @@ import {
   parseDuration,
 } from '@strata-cache/core'
 import { Redis, type RedisOptions } from 'ioredis'
-import { decodeBusMessage, encodeBusMessage, isValidInstanceId } from './bus-message.ts'
+import { busMessageHead, decodeBusMessage, encodeBusMessage, isValidInstanceId } from './bus-message.ts'
 import type { BusCounters, BusEvent, BusListener, Invalidation, InvalidationBus } from './invalidation.ts'
 
 export interface RedisBusOptions {
@@ -81,6 +81,10 @@ export class RedisBus implements InvalidationBus {
   private heartbeatTimer: NodeJS.Timeout | undefined
   private readyWaiters: (() => void)[] = []
   private readonly scope: string
+  /** The publisher's socket while this tick's PUBLISHes are held in it (see corkUntilNextTick). */
+  private corked: { uncork(): void } | undefined
+  /** How our own messages begin (see onMessage). */
+  private readonly ownHead: string
 
   constructor(options: RedisBusOptions) {
     assertKnownOptions('RedisBus', options, OPTIONS)
@@ -118,6 +122,7 @@ export class RedisBus implements InvalidationBus {
     this.heartbeatMs = parseDuration(options.heartbeat ?? '1s', 'heartbeat')
     this.commandTimeoutMs = parseDuration(options.commandTimeout ?? '250ms', 'commandTimeout')
     this.channel = `${this.prefix}bus`
+    this.ownHead = busMessageHead(this.instanceId)
 
     const base: RedisOptions = { ...options.redis, lazyConnect: true }
     const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 1000)
@@ -249,9 +254,28 @@ export class RedisBus implements InvalidationBus {
 
   private send(invalidation: Invalidation): Promise<unknown> {
     const message = encodeBusMessage(this.instanceId, ++this.seq, invalidation)
+    this.corkUntilNextTick()
     return this.client.publish(this.channel, message).then((n) => {
       this.stats.sent++
       return n
+    })
+  }
+
+  /**
+   * Holds this tick's PUBLISHes in the socket and writes them together (one writev) once the tick's
+   * callbacks have run: concurrent writes finishing together share a syscall, which costs more than
+   * the rest of a PUBLISH on a small VM, and a lone write still goes out before the loop moves on
+   * (ioredis auto-pipelining would wait for setImmediate). Order on the connection is unchanged.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked !== undefined) return
+    const stream = this.client.stream
+    if (stream === undefined || typeof stream.cork !== 'function') return
+    stream.cork()
+    this.corked = stream
+    process.nextTick(() => {
+      this.corked = undefined
+      stream.uncork()
     })
   }
 
@@ -352,6 +376,8 @@ export class RedisBus implements InvalidationBus {
   }
 
   private onMessage(message: string): void {
+    // Redis hands every message back to its sender too: skip our own before decoding it.
+    if (message.startsWith(this.ownHead)) return
     const decoded = decodeBusMessage(message)
     if (!decoded.ok) {
       this.stats.dropped++

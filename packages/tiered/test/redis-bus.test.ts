@@ -73,6 +73,44 @@ describe('RedisBus', () => {
     expect(b.counters()).toMatchObject({ sent: 0, received: 2, gaps: 0, dropped: 0 })
   })
 
+  it('delivers publishes of one tick (written to the socket together) in order, with no gap', async () => {
+    const prefix = `t${++prefixCounter}:`
+    const a = bus({ instanceId: 'a' }, prefix)
+    const b = bus({ instanceId: 'b' }, prefix)
+    const atB = record(b)
+    await Promise.all([a.ready(), b.ready()])
+    const sent = Array.from({ length: 200 }, (_, i) => a.publish({ kind: 'key', keys: [`user:${i}`] }))
+    await Promise.all(sent)
+    await until(() => atB.filter((e) => e.type === 'invalidation').length === 200)
+    const received = atB.flatMap((e) =>
+      e.type === 'invalidation' && e.invalidation.kind === 'key' ? e.invalidation.keys : [],
+    )
+    expect(received).toEqual(Array.from({ length: 200 }, (_, i) => `user:${i}`))
+    expect(b.counters()).toMatchObject({ received: 200, gaps: 0 })
+    expect(a.counters()).toMatchObject({ sent: 200 })
+  })
+
+  it('skips only its own messages, not those of an instance whose id starts with its own', async () => {
+    const prefix = `t${++prefixCounter}:`
+    const short = bus({ instanceId: 'pod-1' }, prefix)
+    const long = bus({ instanceId: 'pod-10' }, prefix)
+    const atShort = record(short)
+    const atLong = record(long)
+    await Promise.all([short.ready(), long.ready()])
+    await long.publish({ kind: 'key', keys: ['user:10'] })
+    await short.publish({ kind: 'key', keys: ['user:1'] })
+    await until(() => atShort.some((e) => e.type === 'invalidation'))
+    await until(() => atLong.some((e) => e.type === 'invalidation'))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(atShort.filter((e) => e.type === 'invalidation').map((e) => 'from' in e && e.from)).toEqual([
+      'pod-10',
+    ])
+    expect(atLong.filter((e) => e.type === 'invalidation').map((e) => 'from' in e && e.from)).toEqual([
+      'pod-1',
+    ])
+    expect(short.counters()).toMatchObject({ sent: 1, received: 1, dropped: 0 })
+  })
+
   it('hands invalidations to buses of the same process synchronously, and ignores their copy from Redis', async () => {
     const prefix = `t${++prefixCounter}:`
     const a = bus({ instanceId: 'a', localDelivery: true }, prefix)
