@@ -27,7 +27,7 @@ export interface RedisStoreOptions {
   name?: string
   /** Put before every key, tag set and pattern; glob characters in it are escaped. @default 'strata:' */
   prefix?: string
-  /** Connections the store opens (`url`/`sentinel`/`cluster`). @default { size: 1 } (see the README: auto-pipelining on one connection measured fastest) */
+  /** Connections the store opens (`url`/`sentinel`/`cluster`). @default { size: 1 } (see the README: one connection, its commands batched per tick, measured fastest) */
   pool?: { size?: number }
   /** Deadline for each round trip to Redis; a miss is better than a slow hit. @default 100 */
   commandTimeout?: Duration
