@@ -44,6 +44,11 @@ export class ConnectionPool {
     return undefined
   }
 
+  /** The client's position in the pool: a stable id for the ordered stream of its commands. */
+  indexOf(client: RedisClient): number {
+    return this.clients.indexOf(client)
+  }
+
   /** Any client, ready or not (for probes that should see the real error). */
   first(): RedisClient {
     return this.clients[0]!

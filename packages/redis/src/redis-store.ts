@@ -688,6 +688,34 @@ export class RedisStore implements CacheStore {
     })
   }
 
+  /**
+   * `set`, then on the same connection and in the same write a PUBLISH of `message(stream)` to
+   * `channel` (`stream` is the connection's position in the pool: the connection's commands are one
+   * ordered stream). Redis runs them in order, so a subscriber told about the write finds it done,
+   * and one round trip covers both. Resolves true when Redis acknowledged both; false when it was not
+   * asked (open breaker, no connection, a Cluster, whose PUBLISH may go to another node than the
+   * key) or either failed (reported like a failed `set`): then publish another way.
+   */
+  async setAndPublish<T>(
+    key: string,
+    entry: CacheEntry<T>,
+    channel: string,
+    message: (stream: number) => string,
+  ): Promise<boolean> {
+    if (this.pool.isCluster) {
+      await this.set(key, entry)
+      return false
+    }
+    this.assertOpen()
+    const { text, ttlMs } = this.encode(key, entry)
+    return this.run('set', key, false, true, async (client) => {
+      const commands = this.writeCommands(client, [{ key, text, ttlMs, entry }])
+      commands.push(client.publish(channel, message(this.pool.indexOf(client))))
+      await Promise.all(commands)
+      return true
+    })
+  }
+
   /** Every value is checked (serializable, within maxValueBytes) before any is written; then one pipelined batch. */
   async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
     this.assertOpen()

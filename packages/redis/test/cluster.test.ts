@@ -92,6 +92,18 @@ describe('RedisStore on a cluster: slot-aware batches and every-master scans', (
     expect(left.filter((e) => e !== undefined).map((e) => e!.value % 2)).toEqual(Array(50).fill(0))
   })
 
+  it('setAndPublish writes but leaves the PUBLISH to the caller (it may go to another node)', async () => {
+    const store = makeStore()
+    let asked = 0
+    const published = await store.setAndPublish('item:pub', entry(7), 'ch', () => {
+      asked++
+      return 'x'
+    })
+    expect(published).toBe(false)
+    expect(asked).toBe(0)
+    expect((await store.get<number>('item:pub'))?.value).toBe(7)
+  })
+
   it('stats sum INFO over the masters', async () => {
     const store = makeStore()
     await store.set('k', entry('v'))

@@ -163,6 +163,56 @@ describe('RedisStore entries', () => {
   })
 })
 
+describe('RedisStore setAndPublish', () => {
+  it('writes, then publishes on the same connection, naming it as the stream', async () => {
+    const store = makeStore({ pool: { size: 2 } })
+    await vi.waitFor(async () => {
+      expect((await store.stats())[0]!.details).toMatchObject({ readyConnections: 2 })
+    })
+    const channel = `${uniquePrefix('ch')}bus`
+    const subscriber = new Redis(server.url)
+    const messages: string[] = []
+    try {
+      await subscriber.subscribe(channel)
+      subscriber.on('message', (_c: string, message: string) => messages.push(message))
+      const streams: number[] = []
+      for (let i = 0; i < 4; i++) {
+        const published = await store.setAndPublish(`k${i}`, entry(i), channel, (stream) => {
+          streams.push(stream)
+          return `k${i} on ${stream}`
+        })
+        expect(published).toBe(true)
+      }
+      expect((await store.getMany<number>(['k0', 'k1', 'k2', 'k3'])).map((e) => e?.value)).toEqual([
+        0, 1, 2, 3,
+      ])
+      // Round robin over the two connections: each one its own stream.
+      expect([...new Set(streams)].sort()).toEqual([0, 1])
+      await vi.waitFor(() => expect(messages).toHaveLength(4))
+      expect(messages).toEqual(streams.map((stream, i) => `k${i} on ${stream}`))
+    } finally {
+      subscriber.disconnect()
+    }
+  })
+
+  it('refuses bad input before any I/O: no write, no message', async () => {
+    const store = makeStore({ maxValueBytes: 100 })
+    let asked = 0
+    const message = () => {
+      asked++
+      return 'x'
+    }
+    await expect(store.setAndPublish('k', entry('x'.repeat(500)), 'ch', message)).rejects.toMatchObject({
+      code: 'E_VALUE_TOO_LARGE',
+    })
+    await expect(store.setAndPublish('k', entry(10n), 'ch', message)).rejects.toMatchObject({
+      code: 'E_SERIALIZATION',
+    })
+    expect(asked).toBe(0)
+    expect(await raw.exists(store.keyFor('k'))).toBe(0)
+  })
+})
+
 describe('RedisStore pattern deletes, tags and clear', () => {
   it('deletePattern removes matching keys of this store with * and ?', async () => {
     const store = makeStore()

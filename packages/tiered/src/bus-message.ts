@@ -4,7 +4,12 @@ import type { Invalidation } from './invalidation.ts'
 /**
  * Wire format of a bus message, version 1: five fields separated by `|`.
  *
- *   1|<instanceId>|<seq>|<kind>|<payload>
+ *   1|<sender>|<seq>|<kind>|<payload>
+ *
+ * The sender is the instance id, or `<instanceId>~<stream>` for a message sent on one of the
+ * store's own Redis connections right behind a write (see RedisBus.handOff): every connection is an
+ * ordered stream with its own sequence numbers, so order and gaps are judged per stream. `~` is not
+ * in the instance-id alphabet, so no id can pass for another's stream.
  *
  * kind `k`: payload is keys joined by `,`; `p`: one glob pattern; `t`: tags joined by `,`;
  * `c`: clear, empty payload. Keys, patterns and tags use the key alphabet, which has neither
@@ -16,7 +21,7 @@ const INSTANCE_ID = /^[A-Za-z0-9_.-]{1,64}$/
 
 /** A decoded message, or why it was refused. */
 export type DecodedBusMessage =
-  | { ok: true; instanceId: string; seq: number; invalidation: Invalidation }
+  | { ok: true; instanceId: string; stream?: number; seq: number; invalidation: Invalidation }
   | { ok: false; reason: string }
 
 /** True for an id usable on the bus: 1 to 64 of `A-Z a-z 0-9 _ . -`. */
@@ -24,14 +29,20 @@ export function isValidInstanceId(id: unknown): id is string {
   return typeof id === 'string' && INSTANCE_ID.test(id)
 }
 
-/** The start of every message `instanceId` sends: `1|<instanceId>|` (the `|` ends the id). */
-export function busMessageHead(instanceId: string): string {
-  return `${BUS_PROTOCOL_VERSION}|${instanceId}|`
+/** How every message `instanceId` sends begins: `1|<instanceId>|`, or `1|<instanceId>~` for its streams. */
+export function busMessageHead(instanceId: string, onStream = false): string {
+  return `${BUS_PROTOCOL_VERSION}|${instanceId}${onStream ? '~' : '|'}`
 }
 
-/** Encodes one invalidation from `instanceId` with sequence number `seq`. */
-export function encodeBusMessage(instanceId: string, seq: number, invalidation: Invalidation): string {
-  const head = `${busMessageHead(instanceId)}${seq}|`
+/** Encodes one invalidation from `instanceId` (on `stream`, when given) with sequence number `seq`. */
+export function encodeBusMessage(
+  instanceId: string,
+  seq: number,
+  invalidation: Invalidation,
+  stream?: number,
+): string {
+  const sender = stream === undefined ? instanceId : `${instanceId}~${stream}`
+  const head = `${BUS_PROTOCOL_VERSION}|${sender}|${seq}|`
   switch (invalidation.kind) {
     case 'key':
       return `${head}k|${invalidation.keys.join(',')}`
@@ -52,8 +63,16 @@ export function decodeBusMessage(message: unknown): DecodedBusMessage {
     return { ok: false, reason: `unknown version "${String(parts[0]).slice(0, 16)}"` }
   }
   if (parts.length !== 5) return { ok: false, reason: `expected 5 fields, got ${parts.length}` }
-  const [, instanceId, seqText, kind, payload] = parts as [string, string, string, string, string]
+  const [, sender, seqText, kind, payload] = parts as [string, string, string, string, string]
+  const tilde = sender.indexOf('~')
+  const instanceId = tilde === -1 ? sender : sender.slice(0, tilde)
   if (!isValidInstanceId(instanceId)) return { ok: false, reason: 'invalid instance id' }
+  let stream: number | undefined
+  if (tilde !== -1) {
+    const streamText = sender.slice(tilde + 1)
+    if (!/^(0|[1-9][0-9]{0,3})$/.test(streamText)) return { ok: false, reason: 'invalid stream' }
+    stream = Number(streamText)
+  }
   if (!/^[1-9][0-9]{0,15}$/.test(seqText)) return { ok: false, reason: 'invalid sequence number' }
   const seq = Number(seqText)
   let invalidation: Invalidation
@@ -85,5 +104,7 @@ export function decodeBusMessage(message: unknown): DecodedBusMessage {
     default:
       return { ok: false, reason: `unknown kind "${kind.slice(0, 8)}"` }
   }
-  return { ok: true, instanceId, seq, invalidation }
+  return stream === undefined
+    ? { ok: true, instanceId, seq, invalidation }
+    : { ok: true, instanceId, stream, seq, invalidation }
 }

@@ -111,6 +111,8 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     l1: memory,
     l2,
     bus: invalidationBus,
+    // One server for both: a set's PUBLISH rides behind its SET on the store's connection.
+    publishOnL2Connection: true,
     ...(degradedL1Ttl === undefined ? {} : { degradedL1Ttl }),
     ...(now === undefined ? {} : { now }),
   })

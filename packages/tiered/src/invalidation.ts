@@ -33,6 +33,16 @@ export interface BusCounters {
   reconnects: number
 }
 
+/** An invalidation a store publishes itself, right behind its write (see RedisBus.handOff). */
+export interface BusHandOff {
+  /** The pub/sub channel. */
+  readonly channel: string
+  /** The message to PUBLISH as the next one of connection `stream`'s sequence; call once, when issuing it. */
+  message(stream: number): string
+  /** After the PUBLISH: acknowledged (true), or not sent / failed (false: the bus publishes it itself). */
+  settled(published: boolean): Promise<void>
+}
+
 /**
  * Carries invalidations between pods. TieredStore needs only this; RedisBus is the implementation
  * over Redis pub/sub, and a test or another transport can provide its own.
@@ -42,6 +52,8 @@ export interface InvalidationBus {
   readonly instanceId: string
   /** Sends (or queues, when the bus is down) an invalidation. Never rejects. */
   publish(invalidation: Invalidation): Promise<void>
+  /** Optional: lets the store send a write's invalidation on its own connection, in the write's round trip. */
+  handOff?(invalidation: Invalidation): BusHandOff
   subscribe(listener: BusListener): () => void
   /** True while the subscriber connection is up and subscribed: invalidations reach this pod. */
   isConnected(): boolean

@@ -8,7 +8,14 @@ import {
 } from '@strata-cache/core'
 import { Redis, type RedisOptions } from 'ioredis'
 import { busMessageHead, decodeBusMessage, encodeBusMessage, isValidInstanceId } from './bus-message.ts'
-import type { BusCounters, BusEvent, BusListener, Invalidation, InvalidationBus } from './invalidation.ts'
+import type {
+  BusCounters,
+  BusEvent,
+  BusHandOff,
+  BusListener,
+  Invalidation,
+  InvalidationBus,
+} from './invalidation.ts'
 
 export interface RedisBusOptions {
   /** `redis://[:password@]host:port[/db]`. Either this or `redis`. */
@@ -85,6 +92,9 @@ export class RedisBus implements InvalidationBus {
   private corked: { uncork(): void } | undefined
   /** How our own messages begin (see onMessage). */
   private readonly ownHead: string
+  private readonly ownStreamHead: string
+  /** Last sequence number used on each stream handed off to a store's connection (see handOff). */
+  private readonly streamSeq = new Map<number, number>()
 
   constructor(options: RedisBusOptions) {
     assertKnownOptions('RedisBus', options, OPTIONS)
@@ -123,6 +133,7 @@ export class RedisBus implements InvalidationBus {
     this.commandTimeoutMs = parseDuration(options.commandTimeout ?? '250ms', 'commandTimeout')
     this.channel = `${this.prefix}bus`
     this.ownHead = busMessageHead(this.instanceId)
+    this.ownStreamHead = busMessageHead(this.instanceId, true)
 
     const base: RedisOptions = { ...options.redis, lazyConnect: true }
     const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 1000)
@@ -185,6 +196,32 @@ export class RedisBus implements InvalidationBus {
         this.enqueue(invalidation)
       },
     )
+  }
+
+  /**
+   * For a store that sends the PUBLISH itself, on its own Redis connection right behind a write:
+   * Redis runs the two in order in one round trip, and its acknowledgement still means delivered.
+   * `message(stream)` is the text to publish as the next message of that connection's stream (call it
+   * when the PUBLISH is issued, once). Then `settled(true)` once Redis acknowledged it; `settled(false)`
+   * publishes it the usual way (sent on the bus's connection, or queued while Redis is down).
+   */
+  handOff(invalidation: Invalidation): BusHandOff {
+    return {
+      channel: this.channel,
+      message: (stream) => {
+        const seq = (this.streamSeq.get(stream) ?? 0) + 1
+        this.streamSeq.set(stream, seq)
+        return encodeBusMessage(this.instanceId, seq, invalidation, stream)
+      },
+      settled: (published) => {
+        if (!published) return this.publish(invalidation)
+        if (!this.closed) {
+          this.stats.sent++
+          this.deliverLocally(invalidation)
+        }
+        return Promise.resolve()
+      },
+    }
   }
 
   subscribe(listener: BusListener): () => void {
@@ -377,7 +414,7 @@ export class RedisBus implements InvalidationBus {
 
   private onMessage(message: string): void {
     // Redis hands every message back to its sender too: skip our own before decoding it.
-    if (message.startsWith(this.ownHead)) return
+    if (message.startsWith(this.ownHead) || message.startsWith(this.ownStreamHead)) return
     const decoded = decodeBusMessage(message)
     if (!decoded.ok) {
       this.stats.dropped++
@@ -387,17 +424,20 @@ export class RedisBus implements InvalidationBus {
     // Our own message, or one a peer in this process already handed us directly.
     if (decoded.instanceId === this.instanceId || this.isLocalPeer(decoded.instanceId)) return
     this.stats.received++
-    const last = this.lastSeq.get(decoded.instanceId)
+    // Each of a sender's streams (its bus connection, its store's connections) is ordered on its own.
+    const sender =
+      decoded.stream === undefined ? decoded.instanceId : `${decoded.instanceId}~${decoded.stream}`
+    const last = this.lastSeq.get(sender)
     if (last !== undefined && decoded.seq !== last + 1) {
       this.stats.gaps++
       this.emit({
         type: 'state',
         state: 'gap',
-        reason: `instance ${decoded.instanceId}: expected sequence ${last + 1}, got ${decoded.seq}`,
+        reason: `instance ${sender}: expected sequence ${last + 1}, got ${decoded.seq}`,
       })
     }
-    this.lastSeq.delete(decoded.instanceId)
-    this.lastSeq.set(decoded.instanceId, decoded.seq)
+    this.lastSeq.delete(sender)
+    this.lastSeq.set(sender, decoded.seq)
     if (this.lastSeq.size > MAX_SENDERS) this.lastSeq.delete(this.lastSeq.keys().next().value as string)
     this.emit({
       type: 'invalidation',

@@ -17,6 +17,22 @@ describe('bus message codec', () => {
     expect(decodeBusMessage(text)).toEqual({ ok: true, instanceId: 'pod-a', seq: 42, invalidation })
   })
 
+  it('carries the stream of a message sent on a store connection, and refuses a malformed one', () => {
+    const text = encodeBusMessage('pod-a', 3, { kind: 'key', keys: ['k'] }, 2)
+    expect(text).toBe('1|pod-a~2|3|k|k')
+    expect(decodeBusMessage(text)).toEqual({
+      ok: true,
+      instanceId: 'pod-a',
+      stream: 2,
+      seq: 3,
+      invalidation: { kind: 'key', keys: ['k'] },
+    })
+    for (const sender of ['pod-a~', 'pod-a~x', 'pod-a~01', 'pod-a~12345', '~1', 'pod-a~1~2']) {
+      const decoded = decodeBusMessage(`1|${sender}|1|k|k`)
+      expect(decoded.ok, sender).toBe(false)
+    }
+  })
+
   it('is compact: a key invalidation is the key plus a short header', () => {
     expect(encodeBusMessage('p1', 7, { kind: 'key', keys: ['user:1'] })).toBe('1|p1|7|k|user:1')
   })

@@ -1,6 +1,7 @@
 import { type Cache, CacheError, CacheErrorCode } from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from '../src/create-cache.ts'
 import type { BusEvent } from '../src/invalidation.ts'
@@ -109,6 +110,39 @@ describe('createCache', () => {
     const health = await cache.health()
     expect(health.status).toBe('up')
     expect(health.checks.map((c) => c.tier)).toEqual(['memory', 'redis', 'bus'])
+  })
+})
+
+describe('a set and its invalidation', () => {
+  it('leave on the store connection together, the SET first: whoever is told of it finds it in Redis', async () => {
+    const prefix = `cc${++counter}:`
+    const cache = track(createCache({ redisUrl: server.url, prefix }))
+    expect(await (cache.store as TieredStore).ready()).toBe(true)
+    const admin = new Redis(server.url)
+    const monitor = await admin.monitor()
+    const seen: { command: string; source: string; arg: string }[] = []
+    try {
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        const command = String(args[0]).toLowerCase()
+        if ((command === 'set' || command === 'publish') && String(args[1]).startsWith(prefix)) {
+          seen.push({ command, source, arg: command === 'set' ? String(args[1]) : String(args[2]) })
+        }
+      })
+      for (let round = 0; round < 20; round++) await cache.set(`item:${round}`, `round-${round}`)
+      await until(() => seen.length === 40)
+      for (let round = 0; round < 20; round++) {
+        const write = seen[2 * round]!
+        const notice = seen[2 * round + 1]!
+        expect(write).toMatchObject({ command: 'set', arg: `${prefix}item:${round}` })
+        // The invalidation right behind it, on the same connection, as the next message of stream 0.
+        expect(notice.command).toBe('publish')
+        expect(notice.source).toBe(write.source)
+        expect(notice.arg).toMatch(new RegExp(`^1\\|[0-9a-f]+~0\\|${round + 1}\\|k\\|item:${round}$`))
+      }
+    } finally {
+      monitor.disconnect()
+      admin.disconnect()
+    }
   })
 })
 

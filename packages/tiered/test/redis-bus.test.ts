@@ -90,6 +90,56 @@ describe('RedisBus', () => {
     expect(a.counters()).toMatchObject({ sent: 200 })
   })
 
+  it('judges order per stream: interleaved streams of one sender are no gap, a hole in one stream is', async () => {
+    const prefix = `t${++prefixCounter}:`
+    const b = bus({ instanceId: 'b' }, prefix)
+    const atB = record(b)
+    await b.ready()
+    const channel = `${prefix}bus`
+    for (const message of ['1|a|1|k|x', '1|a~0|1|k|y', '1|a~1|1|k|z', '1|a|2|k|x', '1|a~0|2|k|y']) {
+      await admin.publish(channel, message)
+    }
+    await until(() => b.counters().received === 5)
+    expect(b.counters().gaps).toBe(0)
+    expect(atB.filter((e) => e.type === 'invalidation').map((e) => 'from' in e && e.from)).toEqual([
+      'a',
+      'a',
+      'a',
+      'a',
+      'a',
+    ])
+    await admin.publish(channel, '1|a~0|4|k|y') // 3 never came on stream 0
+    await until(() => b.counters().gaps === 1)
+    expect(atB.find((e) => e.type === 'state' && e.state === 'gap')).toMatchObject({
+      reason: 'instance a~0: expected sequence 3, got 4',
+    })
+  })
+
+  it('hands off a message for a store connection to send, and publishes it itself when that failed', async () => {
+    const prefix = `t${++prefixCounter}:`
+    const a = bus({ instanceId: 'a' }, prefix)
+    const b = bus({ instanceId: 'b' }, prefix)
+    const atA = record(a)
+    const atB = record(b)
+    await Promise.all([a.ready(), b.ready()])
+    const sent = a.handOff({ kind: 'key', keys: ['user:1'] })
+    expect(sent.channel).toBe(`${prefix}bus`)
+    await admin.publish(sent.channel, sent.message(0))
+    await sent.settled(true)
+    const failed = a.handOff({ kind: 'key', keys: ['user:2'] })
+    failed.message(0) // taken, never published: stream 0 has a hole now
+    await failed.settled(false)
+    await until(() => atB.filter((e) => e.type === 'invalidation').length === 2)
+    expect(
+      atB.flatMap((e) =>
+        e.type === 'invalidation' && e.invalidation.kind === 'key' ? e.invalidation.keys : [],
+      ),
+    ).toEqual(['user:1', 'user:2'])
+    expect(a.counters()).toMatchObject({ sent: 2 })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(atA.filter((e) => e.type === 'invalidation')).toEqual([]) // its own, on a stream or not
+  })
+
   it('skips only its own messages, not those of an instance whose id starts with its own', async () => {
     const prefix = `t${++prefixCounter}:`
     const short = bus({ instanceId: 'pod-1' }, prefix)
