@@ -688,6 +688,11 @@ export class RedisStore implements CacheStore {
     })
   }
 
+  /** False on a Cluster, where `setAndPublish` only writes (its PUBLISH could go to another node than the key). */
+  get canPublishWithWrite(): boolean {
+    return !this.pool.isCluster
+  }
+
   /**
    * `set`, then on the same connection and in the same write a PUBLISH of `message(stream)` to
    * `channel` (`stream` is the connection's position in the pool: the connection's commands are one

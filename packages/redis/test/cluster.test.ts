@@ -101,6 +101,7 @@ describe('RedisStore on a cluster: slot-aware batches and every-master scans', (
     })
     expect(published).toBe(false)
     expect(asked).toBe(0)
+    expect(store.canPublishWithWrite).toBe(false)
     expect((await store.get<number>('item:pub'))?.value).toBe(7)
   })
 

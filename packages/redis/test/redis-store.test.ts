@@ -186,6 +186,7 @@ describe('RedisStore setAndPublish', () => {
       expect((await store.getMany<number>(['k0', 'k1', 'k2', 'k3'])).map((e) => e?.value)).toEqual([
         0, 1, 2, 3,
       ])
+      expect(store.canPublishWithWrite).toBe(true)
       // Round robin over the two connections: each one its own stream.
       expect([...new Set(streams)].sort()).toEqual([0, 1])
       await vi.waitFor(() => expect(messages).toHaveLength(4))

@@ -39,7 +39,7 @@ export interface BusHandOff {
   readonly channel: string
   /** The message to PUBLISH as the next one of connection `stream`'s sequence; call once, when issuing it. */
   message(stream: number): string
-  /** After the PUBLISH: acknowledged (true), or not sent / failed (false: the bus publishes it itself). */
+  /** After the PUBLISH: acknowledged (true), or not sent / failed (false: the bus queues it for its retry). */
   settled(published: boolean): Promise<void>
 }
 

@@ -202,8 +202,9 @@ export class RedisBus implements InvalidationBus {
    * For a store that sends the PUBLISH itself, on its own Redis connection right behind a write:
    * Redis runs the two in order in one round trip, and its acknowledgement still means delivered.
    * `message(stream)` is the text to publish as the next message of that connection's stream (call it
-   * when the PUBLISH is issued, once). Then `settled(true)` once Redis acknowledged it; `settled(false)`
-   * publishes it the usual way (sent on the bus's connection, or queued while Redis is down).
+   * when the PUBLISH is issued, once). Then `settled(true)` once Redis acknowledged it. `settled(false)`
+   * (the write failed or was not attempted: Redis is sick) queues it for the bus's retry instead of
+   * making the caller wait for another PUBLISH to the same sick server.
    */
   handOff(invalidation: Invalidation): BusHandOff {
     return {
@@ -214,11 +215,10 @@ export class RedisBus implements InvalidationBus {
         return encodeBusMessage(this.instanceId, seq, invalidation, stream)
       },
       settled: (published) => {
-        if (!published) return this.publish(invalidation)
-        if (!this.closed) {
-          this.stats.sent++
-          this.deliverLocally(invalidation)
-        }
+        if (this.closed) return Promise.resolve()
+        this.deliverLocally(invalidation)
+        if (published) this.stats.sent++
+        else this.enqueue(invalidation)
         return Promise.resolve()
       },
     }

@@ -33,6 +33,8 @@ export interface L1Store extends CacheStore {
 /** A shared L2: `isAvailable()` false while its breaker is open. */
 export interface L2Store extends CacheStore {
   isAvailable?(): boolean
+  /** False when `setAndPublish` can never pair the two (a Cluster: the PUBLISH may go to another node). */
+  readonly canPublishWithWrite?: boolean
   /** `set` plus a PUBLISH in the same round trip, in that order (see RedisStore.setAndPublish). */
   setAndPublish?<T>(
     key: string,
@@ -135,6 +137,7 @@ export class TieredStore implements CacheStore {
     this.handOff =
       options.publishOnL2Connection === true &&
       this.l2.setAndPublish !== undefined &&
+      this.l2.canPublishWithWrite !== false &&
       bus?.handOff !== undefined
         ? (invalidation) => bus.handOff!(invalidation)
         : undefined
@@ -249,9 +252,9 @@ export class TieredStore implements CacheStore {
     } finally {
       this.end(ticket, true)
     }
+    // Not published with the write (Redis is sick): the bus queues it; no second wait on that server.
     if (handOff === undefined) await this.publish(invalidation)
-    else if (published) await handOff.settled(true)
-    else await this.publish(invalidation)
+    else await handOff.settled(published)
   }
 
   /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */
