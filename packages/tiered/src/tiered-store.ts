@@ -88,7 +88,8 @@ interface Ticket {
 
 /**
  * L1 + L2 + an invalidation bus. Reads L1, then L2 (filling L1); writes L2, then L1, then tells the
- * other pods. Never puts into L1 a value whose read overlapped an invalidation of its key, and
+ * other pods (with `publishOnL2Connection`, a `set` tells them in the L2 write's own round trip, run
+ * right after the write). Never puts into L1 a value whose read overlapped an invalidation of its key, and
  * distrusts L1 whenever the bus may have lost a message (gap, drop, reconnect).
  */
 export class TieredStore implements CacheStore {
