@@ -37,14 +37,14 @@ export function withDeadline<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false
-    let restarts = options?.restartAfterStall === true ? 1 : 0
+    let mayRestart = options?.restartAfterStall === true
     let forgivenMs = 0
     let started = performance.now()
     const fire = () => {
       if (settled) return
       const lateMs = Math.max(0, performance.now() - started - ms)
-      if (restarts > 0 && lateMs > ms / 2) {
-        restarts--
+      if (mayRestart && lateMs > ms / 2) {
+        mayRestart = false
         forgivenMs += lateMs
         started = performance.now()
         timer = setTimeout(fire, ms)

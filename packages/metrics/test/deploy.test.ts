@@ -126,36 +126,39 @@ const promtool =
     .map((d) => join(d, 'promtool'))
     .find(existsSync)
 
-describe.skipIf(promtool === undefined)('promtool (installed here)', () => {
-  const run = (...args: string[]) =>
-    execFileSync(promtool!, args, { cwd: new URL('prometheus/', deploy), encoding: 'utf8', stdio: 'pipe' })
+describe.skipIf(promtool === undefined)(
+  'promtool checks of deploy/prometheus (skipped without promtool on PATH or PROMTOOL; .ci/run provides it)',
+  () => {
+    const run = (...args: string[]) =>
+      execFileSync(promtool!, args, { cwd: new URL('prometheus/', deploy), encoding: 'utf8', stdio: 'pipe' })
 
-  it('checks the rules and the config, and passes the alert unit tests (alerts.test.yml)', () => {
-    expect(run('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 5 rules found/)
-    expect(run('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS/)
-    expect(run('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/)
-  })
+    it('checks the rules and the config, and passes the alert unit tests (alerts.test.yml)', () => {
+      expect(run('check', 'rules', 'alerts.yml')).toMatch(/SUCCESS: 5 rules found/)
+      expect(run('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS/)
+      expect(run('test', 'rules', 'alerts.test.yml')).toMatch(/SUCCESS/)
+    })
 
-  it('parses every dashboard query as PromQL', () => {
-    // Grafana's variables replaced by what they expand to, each query wrapped as a recording rule.
-    const concrete = exprs.map((e) =>
-      e
-        .replaceAll('$__rate_interval', '1m')
-        .replaceAll('$job', '.*')
-        .replaceAll('$cache', '.*')
-        .replaceAll('$l1', 'memory|l1'),
-    )
-    const rulesYaml = `groups:\n  - name: dashboard\n    rules:\n${concrete
-      .map((e, i) => `      - record: dashboard:q${i}\n        expr: ${JSON.stringify(e)}\n`)
-      .join('')}`
-    const dir = mkdtempSync(join(tmpdir(), 'strata-dashboard-'))
-    try {
-      writeFileSync(join(dir, 'dashboard-rules.yml'), rulesYaml)
-      expect(
-        execFileSync(promtool!, ['check', 'rules', join(dir, 'dashboard-rules.yml')], { encoding: 'utf8' }),
-      ).toMatch(new RegExp(`SUCCESS: ${concrete.length} rules found`))
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  })
-})
+    it('parses every dashboard query as PromQL', () => {
+      // Grafana's variables replaced by what they expand to, each query wrapped as a recording rule.
+      const concrete = exprs.map((e) =>
+        e
+          .replaceAll('$__rate_interval', '1m')
+          .replaceAll('$job', '.*')
+          .replaceAll('$cache', '.*')
+          .replaceAll('$l1', 'memory|l1'),
+      )
+      const rulesYaml = `groups:\n  - name: dashboard\n    rules:\n${concrete
+        .map((e, i) => `      - record: dashboard:q${i}\n        expr: ${JSON.stringify(e)}\n`)
+        .join('')}`
+      const dir = mkdtempSync(join(tmpdir(), 'strata-dashboard-'))
+      try {
+        writeFileSync(join(dir, 'dashboard-rules.yml'), rulesYaml)
+        expect(
+          execFileSync(promtool!, ['check', 'rules', join(dir, 'dashboard-rules.yml')], { encoding: 'utf8' }),
+        ).toMatch(new RegExp(`SUCCESS: ${concrete.length} rules found`))
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
+  },
+)

@@ -1,5 +1,6 @@
 export type { CircuitBreakerDeps, CircuitBreakerOptions } from './circuit-breaker.ts'
 export { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
+export { corkUntilNextTick } from './cork.ts'
 export { decodedValueBytes } from './decoded-entry.ts'
 export { decodeEntry, encodeEntry } from './entry-codec.ts'
 export { RedisStore } from './redis-store.ts'

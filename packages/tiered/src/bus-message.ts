@@ -29,9 +29,14 @@ export function isValidInstanceId(id: unknown): id is string {
   return typeof id === 'string' && INSTANCE_ID.test(id)
 }
 
-/** How every message `instanceId` sends begins: `1|<instanceId>|`, or `1|<instanceId>~` for its streams. */
-export function busMessageHead(instanceId: string, onStream = false): string {
-  return `${BUS_PROTOCOL_VERSION}|${instanceId}${onStream ? '~' : '|'}`
+/** The sender field: the instance id, or `<instanceId>~<stream>` on one of its store's connections. */
+export function busSender(instanceId: string, stream?: number): string {
+  return stream === undefined ? instanceId : `${instanceId}~${stream}`
+}
+
+/** How every message from this sender (and stream) begins: `1|<sender>|`. */
+export function busMessageHead(instanceId: string, stream?: number): string {
+  return `${BUS_PROTOCOL_VERSION}|${busSender(instanceId, stream)}|`
 }
 
 /** Encodes one invalidation from `instanceId` (on `stream`, when given) with sequence number `seq`. */
@@ -41,8 +46,7 @@ export function encodeBusMessage(
   invalidation: Invalidation,
   stream?: number,
 ): string {
-  const sender = stream === undefined ? instanceId : `${instanceId}~${stream}`
-  const head = `${BUS_PROTOCOL_VERSION}|${sender}|${seq}|`
+  const head = `${busMessageHead(instanceId, stream)}${seq}|`
   switch (invalidation.kind) {
     case 'key':
       return `${head}k|${invalidation.keys.join(',')}`

@@ -6,8 +6,16 @@ import {
   isValidKey,
   parseDuration,
 } from '@strata-cache/core'
+import { corkUntilNextTick } from '@strata-cache/redis'
 import { Redis, type RedisOptions } from 'ioredis'
-import { busMessageHead, decodeBusMessage, encodeBusMessage, isValidInstanceId } from './bus-message.ts'
+import {
+  BUS_PROTOCOL_VERSION,
+  busMessageHead,
+  busSender,
+  decodeBusMessage,
+  encodeBusMessage,
+  isValidInstanceId,
+} from './bus-message.ts'
 import type {
   BusCounters,
   BusEvent,
@@ -88,11 +96,8 @@ export class RedisBus implements InvalidationBus {
   private heartbeatTimer: NodeJS.Timeout | undefined
   private readyWaiters: (() => void)[] = []
   private readonly scope: string
-  /** The publisher's socket while this tick's PUBLISHes are held in it (see corkUntilNextTick). */
-  private corked: { uncork(): void } | undefined
-  /** How our own messages begin (see onMessage). */
-  private readonly ownHead: string
-  private readonly ownStreamHead: string
+  /** How our own messages begin, on the bus's connection and on a store's (see onMessage). */
+  private readonly ownHeads: readonly [string, string]
   /** Last sequence number used on each stream handed off to a store's connection (see handOff). */
   private readonly streamSeq = new Map<number, number>()
 
@@ -132,8 +137,8 @@ export class RedisBus implements InvalidationBus {
     this.heartbeatMs = parseDuration(options.heartbeat ?? '1s', 'heartbeat')
     this.commandTimeoutMs = parseDuration(options.commandTimeout ?? '250ms', 'commandTimeout')
     this.channel = `${this.prefix}bus`
-    this.ownHead = busMessageHead(this.instanceId)
-    this.ownStreamHead = busMessageHead(this.instanceId, true)
+    // `1|<id>|` on the bus's connection, `1|<id>~` on any of its store's (see busSender).
+    this.ownHeads = [busMessageHead(this.instanceId), `${BUS_PROTOCOL_VERSION}|${this.instanceId}~`]
 
     const base: RedisOptions = { ...options.redis, lazyConnect: true }
     const retryStrategy = (attempt: number) => Math.min(50 * 2 ** attempt, 1000)
@@ -291,28 +296,11 @@ export class RedisBus implements InvalidationBus {
 
   private send(invalidation: Invalidation): Promise<unknown> {
     const message = encodeBusMessage(this.instanceId, ++this.seq, invalidation)
-    this.corkUntilNextTick()
+    // This tick's PUBLISHes (concurrent writes finishing together) leave in one socket write.
+    corkUntilNextTick(this.client)
     return this.client.publish(this.channel, message).then((n) => {
       this.stats.sent++
       return n
-    })
-  }
-
-  /**
-   * Holds this tick's PUBLISHes in the socket and writes them together (one writev) once the tick's
-   * callbacks have run: concurrent writes finishing together share a syscall, which costs more than
-   * the rest of a PUBLISH on a small VM, and a lone write still goes out before the loop moves on
-   * (ioredis auto-pipelining would wait for setImmediate). Order on the connection is unchanged.
-   */
-  private corkUntilNextTick(): void {
-    if (this.corked !== undefined) return
-    const stream = this.client.stream
-    if (stream === undefined || typeof stream.cork !== 'function') return
-    stream.cork()
-    this.corked = stream
-    process.nextTick(() => {
-      this.corked = undefined
-      stream.uncork()
     })
   }
 
@@ -414,19 +402,18 @@ export class RedisBus implements InvalidationBus {
 
   private onMessage(message: string): void {
     // Redis hands every message back to its sender too: skip our own before decoding it.
-    if (message.startsWith(this.ownHead) || message.startsWith(this.ownStreamHead)) return
+    if (message.startsWith(this.ownHeads[0]) || message.startsWith(this.ownHeads[1])) return
     const decoded = decodeBusMessage(message)
     if (!decoded.ok) {
       this.stats.dropped++
       this.emit({ type: 'state', state: 'dropped', reason: decoded.reason, dropped: this.stats.dropped })
       return
     }
-    // Our own message, or one a peer in this process already handed us directly.
-    if (decoded.instanceId === this.instanceId || this.isLocalPeer(decoded.instanceId)) return
+    // One a peer in this process already handed us directly.
+    if (this.isLocalPeer(decoded.instanceId)) return
     this.stats.received++
     // Each of a sender's streams (its bus connection, its store's connections) is ordered on its own.
-    const sender =
-      decoded.stream === undefined ? decoded.instanceId : `${decoded.instanceId}~${decoded.stream}`
+    const sender = busSender(decoded.instanceId, decoded.stream)
     const last = this.lastSeq.get(sender)
     if (last !== undefined && decoded.seq !== last + 1) {
       this.stats.gaps++

@@ -16,7 +16,7 @@ import {
   type TierStats,
 } from '@strata-cache/core'
 import { decodedValueBytes } from '@strata-cache/redis'
-import type { BusEvent, BusHandOff, Invalidation, InvalidationBus } from './invalidation.ts'
+import type { BusEvent, Invalidation, InvalidationBus } from './invalidation.ts'
 import { RedisBus } from './redis-bus.ts'
 import { RedisLock } from './redis-lock.ts'
 
@@ -100,8 +100,8 @@ export class TieredStore implements CacheStore {
   readonly lock: DistributedLock | undefined
   private readonly degradedMs: number
   private readonly now: () => number
-  /** Both halves of publishing on L2's connection, when enabled and available. */
-  private readonly handOff: ((invalidation: Invalidation) => BusHandOff) | undefined
+  /** The bus, when a `set`'s invalidation goes on L2's connection (`publishOnL2Connection` and both sides can). */
+  private readonly handOffBus: Required<Pick<InvalidationBus, 'handOff'>> | undefined
   private readonly activity = new Map<string, KeyActivity>()
   private readonly listeners = new Set<StoreEventListener>()
   private readonly keyNotices = new Map<string, Set<() => void>>()
@@ -134,14 +134,12 @@ export class TieredStore implements CacheStore {
     this.degradedMs = parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl')
     this.busUp = this.bus === undefined || this.bus.isConnected()
     this.busDownAt = this.now()
-    const bus = this.bus
-    this.handOff =
+    const pairs =
       options.publishOnL2Connection === true &&
       this.l2.setAndPublish !== undefined &&
       this.l2.canPublishWithWrite !== false &&
-      bus?.handOff !== undefined
-        ? (invalidation) => bus.handOff!(invalidation)
-        : undefined
+      this.bus?.handOff !== undefined
+    this.handOffBus = pairs ? (this.bus as Required<Pick<InvalidationBus, 'handOff'>>) : undefined
     if (options.lock !== undefined && options.lock !== false) this.lock = options.lock
     else if (options.lock === undefined && this.bus instanceof RedisBus) {
       this.lock = new RedisLock({
@@ -238,7 +236,7 @@ export class TieredStore implements CacheStore {
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
     this.assertOpen()
     const invalidation: Invalidation = { kind: 'key', keys: [key] }
-    const handOff = this.handOff?.(invalidation)
+    const handOff = this.handOffBus?.handOff(invalidation)
     const ticket = this.begin(key, true)
     let published = false
     try {
