@@ -1,0 +1,11 @@
+/**
+ * @internal Building blocks the other Strata packages share. Not part of the public API: no semver
+ * promise, may change in any release. Import from `@strata-cache/core/internal`.
+ * @packageDocumentation
+ */
+export type { DeadlineInfo, DeadlineOptions } from './deadline.ts'
+export { withDeadline } from './deadline.ts'
+export { assertKnownOptions } from './errors.ts'
+export { CacheEvents } from './events.ts'
+export { globMatcher, globToRegExp } from './key-schema.ts'
+export { ListenerSet, reportListenerError } from './listener-set.ts'

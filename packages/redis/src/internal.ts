@@ -1,0 +1,12 @@
+/**
+ * @internal Pieces the tiered package and the benchmarks share with the Redis store. Not part of
+ * the public API: no semver promise. Import from `@strata-cache/redis/internal`.
+ * @packageDocumentation
+ */
+export type { CircuitBreakerDeps, CircuitBreakerOptions } from './circuit-breaker.ts'
+export { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
+export { corkUntilNextTick } from './cork.ts'
+export { decodedValueBytes } from './decoded-entry.ts'
+export { decodeEntry, encodeEntry } from './entry-codec.ts'
+export { DEFAULT_RETRY, reconnectDelay } from './retry.ts'
+export { escapeGlob } from './scan-pattern.ts'
