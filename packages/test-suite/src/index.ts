@@ -2,7 +2,7 @@ export type {
   StoreCapabilities,
   StoreConformanceOptions,
   StoreFactoryContext,
-} from './describe-store-conformance.ts'
+} from './conformance/options.ts'
 export { describeStoreConformance } from './describe-store-conformance.ts'
 export type { ManualClock } from './manual-clock.ts'
 export { createManualClock } from './manual-clock.ts'
