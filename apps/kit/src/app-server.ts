@@ -5,6 +5,7 @@ import { type AppCacheOptions, createAppCache } from './app-cache.ts'
 import { CacheStatusTracker } from './cache-status.ts'
 import { appErrorHandler } from './error-handler.ts'
 import type { LogLevel } from './log-level.ts'
+import { requestValidatorCompiler } from './request-validation.ts'
 
 /** What the app opens before its cache (its database) and closes last. */
 export interface Closable {
@@ -39,10 +40,10 @@ export interface AppServerOptions<R extends Closable> {
 export function buildAppServer<R extends Closable>(options: AppServerOptions<R>): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel },
-    // Bodies are checked as sent: "42" is not a number, 42 is not a name.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     forceCloseConnections: 'idle',
   })
+  // Bodies are checked as sent ("42" is not a number); path and query values are read as their type.
+  app.setValidatorCompiler(requestValidatorCompiler())
   const resources = options.open()
   const { cache, registry, close: closeCache } = createAppCache(options.name, options.redisUrl, options.cache)
   const tracker = new CacheStatusTracker(cache)
