@@ -1,45 +1,30 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { createInterface, type Interface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { type ChildPod, startChildPod } from '@strata-cache/test-suite/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { uniquePrefix } from './helpers.ts'
 
+const FIXTURE = fileURLToPath(new URL('./fixtures/pod.ts', import.meta.url))
+
 interface Pod {
-  child: ChildProcessWithoutNullStreams
+  readonly pid: number
   send(command: object): Promise<{ result: unknown; pid: number }>
+  kill(): void
 }
 
+/** A pod process with its own RedisStore, driven by JSON lines on stdin/stdout (fixtures/pod.ts). */
 function startPod(url: string, prefix: string): Pod {
-  const fixture = new URL('./fixtures/pod.ts', import.meta.url).pathname
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@strata-cache/source', '--import', 'tsx', fixture, url, prefix],
-    {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  )
-  const lines: Interface = createInterface({ input: child.stdout })
-  const waiting: ((line: string) => void)[] = []
-  lines.on('line', (line) => waiting.shift()?.(line))
-  let stderr = ''
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
+  const child: ChildPod = startChildPod({
+    name: 'pod',
+    script: FIXTURE,
+    args: [url, prefix],
+    channel: 'stdio',
+    replyTimeoutMs: 15_000,
   })
   return {
-    child,
-    send(command) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`pod ${child.pid} did not answer: ${stderr}`)),
-          15_000,
-        )
-        waiting.push((line) => {
-          clearTimeout(timer)
-          resolve(JSON.parse(line))
-        })
-        child.stdin.write(`${JSON.stringify(command)}\n`)
-      })
-    },
+    pid: child.pid,
+    send: (command) => child.request(command),
+    kill: () => child.signal('SIGKILL'),
   }
 }
 
@@ -52,9 +37,7 @@ describe('RedisStore shared by several processes (pods)', () => {
   })
 
   afterAll(async () => {
-    for (const pod of pods) {
-      if (pod.child.exitCode === null && pod.child.pid !== undefined) process.kill(pod.child.pid, 'SIGKILL')
-    }
+    for (const pod of pods) pod.kill()
     await server?.stop()
   })
 
@@ -71,7 +54,7 @@ describe('RedisStore shared by several processes (pods)', () => {
     )
     const seen = await c.send({ op: 'getMany', keys })
     expect(seen.result).toEqual(keys.map((k, i) => `${i < 50 ? 'a' : 'b'}:${k}`))
-    expect(new Set([a.child.pid, b.child.pid, seen.pid]).size).toBe(3)
+    expect(new Set([a.pid, b.pid, seen.pid]).size).toBe(3)
     expect((await c.send({ op: 'deleteTags', tags: ['fleet'] })).result).toBe(100)
     expect((await a.send({ op: 'getMany', keys })).result).toEqual(keys.map(() => null))
     for (const pod of pods) expect((await pod.send({ op: 'close' })).result).toBe('closed')

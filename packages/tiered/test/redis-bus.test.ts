@@ -1,5 +1,6 @@
 import { CacheError, CacheErrorCode } from '@strata-cache/core'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { until } from '@strata-cache/test-suite/testing'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { BusEvent } from '../src/invalidation.ts'
@@ -41,14 +42,6 @@ function record(target: RedisBus): BusEvent[] {
   const events: BusEvent[] = []
   target.subscribe((event) => events.push(event))
   return events
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 describe('RedisBus', () => {

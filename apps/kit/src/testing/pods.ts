@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { freePort } from '@strata-cache/test-suite/redis-server'
+import { type ChildPod, freePort, sleep, startChildPod } from '@strata-cache/test-suite/testing'
 
 /** One running service process on a loopback port. */
 export interface Pod {
@@ -35,12 +34,15 @@ export interface PodLauncher {
 export function podLauncher(appDir: string): PodLauncher {
   async function startPod(name: string, env: Record<string, string>): Promise<Pod> {
     const port = await freePort()
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const child = startChildPod({
+      name,
+      script: 'dist/main.js',
       cwd: appDir,
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      source: false,
+      channel: 'none',
     })
-    const pod = wrap(name, child, `http://127.0.0.1:${port}`)
+    const pod = wrap(child, `http://127.0.0.1:${port}`)
     await waitUntilHealthy(pod, 20_000)
     return pod
   }
@@ -50,47 +52,32 @@ export function podLauncher(appDir: string): PodLauncher {
     startPods: (count, env) =>
       Promise.all(Array.from({ length: count }, (_, i) => startPod(`pod-${i + 1}`, env))),
     async runToExit(env) {
-      const child = spawn(process.execPath, ['dist/main.js'], {
+      const child = startChildPod({
+        name: 'once',
+        script: 'dist/main.js',
         cwd: appDir,
         env: { PATH: process.env.PATH ?? '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        source: false,
+        channel: 'none',
       })
-      const pod = wrap('once', child, '')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-      const code = await pod.exited
+      const timer = setTimeout(() => child.signal('SIGKILL'), 15_000)
+      const code = await child.exited
       clearTimeout(timer)
-      return { code, output: pod.output() }
+      return { code, output: child.output() }
     },
   }
 }
 
-function wrap(name: string, child: ChildProcess, url: string): Pod {
-  let text = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    text += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text += chunk.toString()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const pid = child.pid
-  if (pid === undefined) throw new Error(`${name}: the process did not start`)
+/** An app pod: the shared child-process launcher plus HTTP against its port. */
+function wrap(child: ChildPod, url: string): Pod {
   const pod: Pod = {
-    name,
+    name: child.name,
     url,
-    pid,
-    exited,
-    output: () => text,
-    signal: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(pid, signal)
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      process.kill(pid, 'SIGTERM')
-      const timer = setTimeout(() => pod.signal('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    },
+    pid: child.pid,
+    exited: child.exited,
+    output: child.output,
+    signal: child.signal,
+    stop: () => child.stop({ killAfterMs: 5_000 }),
     get: (path, init) => fetch(`${url}${path}`, { ...init, signal: AbortSignal.timeout(15_000) }),
     async json<T>(path: string, init?: RequestInit) {
       const response = await pod.get(path, init)
@@ -118,7 +105,7 @@ async function waitUntilHealthy(pod: Pod, timeoutMs: number): Promise<void> {
     } catch {
       // Not listening yet.
     }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await sleep(100)
   }
   await pod.stop()
   throw new Error(`${pod.name} did not answer /health within ${timeoutMs} ms:\n${pod.output()}`)

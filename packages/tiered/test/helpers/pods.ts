@@ -1,5 +1,5 @@
-import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { startChildPod } from '@strata-cache/test-suite/testing'
 
 const POD = fileURLToPath(new URL('../fixtures/pod.ts', import.meta.url))
 
@@ -14,69 +14,34 @@ export interface Pod {
 
 /** Forks a pod process (tsx, source condition) and initialises its cache; stop() closes and ends it by pid. */
 export async function startPod(name: string, init: Record<string, unknown>): Promise<Pod> {
-  const child: ChildProcess = fork(POD, [], {
-    execArgv: ['--conditions=@strata-cache/source', '--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-  })
-  let nextId = 0
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  const child = startChildPod({ name, script: POD, channel: 'ipc', output: 'inherit' })
   const seenWaiters = new Map<string, (at: number) => void>()
-  let started!: () => void
-  const startedPromise = new Promise<void>((resolve) => {
-    started = resolve
-  })
-  child.on(
-    'message',
-    (message: {
-      id?: number
-      ok?: boolean
-      value?: unknown
-      error?: string
-      event?: string
-      key?: string
-    }) => {
-      if (message.event === 'started') return started()
+  const started = new Promise<void>((resolve) => {
+    child.onEvent((message) => {
+      if (message.event === 'started') return resolve()
       if (message.event === 'seen') {
         const at = performance.now()
-        const waiter = seenWaiters.get(message.key!)
-        seenWaiters.delete(message.key!)
+        const key = String(message.key)
+        const waiter = seenWaiters.get(key)
+        seenWaiters.delete(key)
         waiter?.(at)
-        return
       }
-      const request = pending.get(message.id!)
-      if (request === undefined) return
-      pending.delete(message.id!)
-      if (message.ok) request.resolve(message.value)
-      else request.reject(new Error(`${name}: ${message.error}`))
-    },
-  )
-  child.on('exit', () => {
-    for (const request of pending.values()) request.reject(new Error(`${name} exited`))
-    pending.clear()
+    })
   })
-  await startedPromise
+  await Promise.race([
+    started,
+    child.exited.then((code) => {
+      throw new Error(`${name} exited with ${code} before it started`)
+    }),
+  ])
   const pod: Pod = {
     name,
-    pid: child.pid!,
-    call<T>(op: string, args: Record<string, unknown> = {}) {
-      return new Promise<T>((resolve, reject) => {
-        const id = ++nextId
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-        child.send({ id, op, args })
-      })
-    },
+    pid: child.pid,
+    call: child.call,
     seen(key) {
       return new Promise((resolve) => seenWaiters.set(key, resolve))
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      await pod.call('close').catch(() => {})
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-      await exited
-      clearTimeout(timer)
-    },
+    stop: () => child.stop({ ask: () => child.call('close'), killAfterMs: 3000 }),
   }
   const ready = await pod.call<boolean>('init', { instanceId: name, ...init })
   if (!ready) throw new Error(`${name}: bus not connected after init`)
