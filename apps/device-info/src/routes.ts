@@ -5,6 +5,7 @@ import {
   metricsHandler,
   parseId,
   requireAdminToken,
+  tierSummary,
 } from '@strata-cache/app-kit'
 import type { Cache } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
@@ -84,10 +85,7 @@ export function routes(
 
   app.get('/cache/stats', { onRequest: admin }, async () => {
     const [body, stats] = await Promise.all([cacheStatsBody(cache), cache.stats()])
-    return {
-      ...body,
-      tiers: stats.tiers.map((t) => ({ tier: t.tier, available: t.available, entries: t.entries })),
-    }
+    return { ...body, tiers: tierSummary(cache, stats.tiers) }
   })
 
   app.post('/cache/clear', { onRequest: admin }, async () => clearCache(cache))

@@ -143,18 +143,19 @@ describe('cache admin API', () => {
 
   it('reports real figures, and clears', async () => {
     const p = pods[1]
-    const stats = await p.json<{ cache: Record<string, number | boolean>; tiers: { tier: string }[] }>(
-      '/cache/stats',
-      {
-        headers: auth,
-      },
-    )
+    const stats = await p.json<{
+      cache: Record<string, number | boolean>
+      tiers: { tier: string; role: string }[]
+    }>('/cache/stats', {
+      headers: auth,
+    })
     expect(stats.status).toBe(200)
     expect(stats.body.cache.available).toBe(true)
     expect(stats.body.cache.keyspace_hits).toBeGreaterThan(0)
     expect(stats.body.cache.keyspace_misses).toBeGreaterThan(0)
     expect(stats.body.cache.connected_clients).toBeGreaterThanOrEqual(3)
     expect(stats.body.tiers.map((t) => t.tier)).toEqual(['memory', 'redis', 'bus'])
+    expect(stats.body.tiers.map((t) => t.role)).toEqual(['l1', 'l2', 'bus'])
     const cleared = await p.json('/cache/clear', { method: 'POST', headers: auth })
     expect(cleared.status).toBe(200)
     const metrics = await (await p.get('/metrics')).text()

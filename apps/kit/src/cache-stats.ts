@@ -1,11 +1,12 @@
 import type { Cache, TierStats } from '@strata-cache/core'
+import { type TierRole, tierRoles } from './tier-roles.ts'
 
 /** The cache figures of the stats endpoints, in the shape DESIGN.md fixes. */
 export interface CacheStatsBody {
   timestamp: string
   cache: {
     enabled: boolean
-    /** The shared tier (Redis) answers; memory only: the in-process store is open. */
+    /** The shared tier (L2, Redis) answers; memory only: the in-process store is open. */
     available: boolean
     /** Errors this pod's cache absorbed or passed on (store failures, loader failures). */
     failure_count: number
@@ -25,8 +26,9 @@ export interface CacheStatsBody {
 /** Reads the cache's counters and its tiers' figures. */
 export async function cacheStatsBody(cache: Cache): Promise<CacheStatsBody> {
   const stats = await cache.stats()
-  const l2 = stats.tiers.find((t) => t.tier === 'redis')
-  const l1 = stats.tiers.find((t) => t.tier === 'memory')
+  const roleOf = tierRoles(cache)
+  const l1 = stats.tiers.find((t) => roleOf(t) === 'l1')
+  const l2 = stats.tiers.find((t) => roleOf(t) === 'l2')
   const primary = l2 ?? l1
   const details = (l2?.details ?? {}) as Record<string, unknown>
   const usedBytes = l2 !== undefined ? numberOr(details.usedMemoryBytes, 0) : (l1?.bytes ?? 0)
@@ -47,9 +49,19 @@ export async function cacheStatsBody(cache: Cache): Promise<CacheStatsBody> {
   }
 }
 
-/** Rows of the tiers as reported, for a detailed health answer. */
-export function tierSummary(tiers: readonly TierStats[]) {
-  return tiers.map((t) => ({ tier: t.tier, available: t.available, entries: t.entries, bytes: t.bytes }))
+/** Rows of the tiers as reported, each with its role, for a detailed health or stats answer. */
+export function tierSummary(
+  cache: Cache,
+  tiers: readonly TierStats[],
+): { tier: string; role: TierRole; available: boolean; entries?: number; bytes?: number }[] {
+  const roleOf = tierRoles(cache)
+  return tiers.map((t) => ({
+    tier: t.tier,
+    role: roleOf(t),
+    available: t.available,
+    entries: t.entries,
+    bytes: t.bytes,
+  }))
 }
 
 function numberOr(value: unknown, fallback: number): number {

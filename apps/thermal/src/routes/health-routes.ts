@@ -37,7 +37,7 @@ export function healthRoutes(
       timestamp: new Date().toISOString(),
       uptimeSeconds: Math.round(process.uptime()),
       database,
-      cache: { status: health.status, checks: health.checks, tiers: tierSummary(stats.tiers) },
+      cache: { status: health.status, checks: health.checks, tiers: tierSummary(cache, stats.tiers) },
     })
   })
 
