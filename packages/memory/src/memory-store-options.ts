@@ -1,4 +1,5 @@
-import { assertKnownOptions, CacheOptionError } from '@strata-cache/core'
+import { CacheOptionError } from '@strata-cache/core'
+import { assertKnownOptions } from '@strata-cache/core/internal'
 
 /** How MemoryStore holds values. */
 export const MemoryValueMode = {

@@ -4,36 +4,22 @@ import {
   CacheErrorCode,
   CacheKeyError,
   CacheOptionError,
-  CacheSerializationError,
   type CacheStore,
-  globMatcher,
-  jsonSerializer,
   type TierHealth,
   type TierStats,
 } from '@strata-cache/core'
+import { globMatcher } from '@strata-cache/core/internal'
 import { LRUCache } from 'lru-cache'
-import { deepFreeze } from './deep-freeze.ts'
+import { checkEntry } from './entry-checks.ts'
 import {
   type MemoryStoreOptions,
-  MemoryValueMode,
   type ResolvedMemoryStoreOptions,
   resolveMemoryStoreOptions,
 } from './memory-store-options.ts'
-
-/** What the LRU holds per key: the entry handed to readers, plus bookkeeping they never see. */
-class Slot {
-  constructor(
-    /** Frozen record returned as is by peek/get; carries `tier`. */
-    readonly entry: CacheEntry<unknown>,
-    readonly expiresAt: number,
-    readonly staleUntil: number,
-    /** This store's clock when the entry was written here (not entry.createdAt). */
-    readonly writtenAt: number,
-    /** Bytes counted for maxBytes and stats. */
-    readonly size: number,
-    readonly tags: readonly string[] | undefined,
-  ) {}
-}
+import { keysWhere, purgeStale, removeKeys } from './purge.ts'
+import { createSlot, type Slot } from './slot.ts'
+import { storedValue } from './stored-value.ts'
+import { TagIndex } from './tag-index.ts'
 
 /**
  * L1: an in-process LRU over lru-cache, bounded by entries and optionally by bytes. Never returns
@@ -45,7 +31,7 @@ export class MemoryStore implements CacheStore {
   private readonly options: ResolvedMemoryStoreOptions
   private readonly now: () => number
   private readonly lru: LRUCache<string, Slot>
-  private readonly tagIndex = new Map<string, Set<string>>()
+  private readonly tagIndex = new TagIndex()
   private bytes = 0
   private evictions = 0
   private hits = 0
@@ -66,7 +52,7 @@ export class MemoryStore implements CacheStore {
       dispose: (slot, key, reason) => {
         this.bytes -= slot.size
         if (reason === 'evict') this.evictions++
-        if (slot.tags !== undefined) this.unindexTags(key, slot.tags)
+        if (slot.tags !== undefined) this.tagIndex.remove(key, slot.tags)
       },
     })
   }
@@ -194,11 +180,7 @@ export class MemoryStore implements CacheStore {
     this.assertOpen()
     if (!Array.isArray(tags))
       throw new CacheKeyError(`${this.label}.deleteTags: tags must be an array of strings`)
-    const found = new Set<string>()
-    for (const tag of tags) {
-      const keys = this.tagIndex.get(tag)
-      if (keys !== undefined) for (const key of keys) found.add(key)
-    }
+    const found = this.tagIndex.keysWithAny(tags)
     // Collected first: each delete edits the tag sets through dispose.
     return this.removeAll(found)
   }
@@ -253,22 +235,12 @@ export class MemoryStore implements CacheStore {
         },
       )
     }
-    const found: string[] = []
-    this.lru.forEach((slot, key) => {
-      if (slot.writtenAt < epochMs) found.push(key)
-    })
-    return this.removeAll(found)
+    return this.removeAll(keysWhere(this.lru, (slot) => slot.writtenAt < epochMs))
   }
 
   /** Removes every entry at or past staleUntil now (they are otherwise removed when next seen); returns how many. */
   purgeStale(): number {
-    const now = this.now()
-    const found: string[] = []
-    this.lru.forEach((slot, key) => {
-      if (now >= slot.staleUntil) found.push(key)
-    })
-    for (const key of found) this.lru.delete(key)
-    return found.length
+    return purgeStale(this.lru, this.now())
   }
 
   /**
@@ -277,11 +249,7 @@ export class MemoryStore implements CacheStore {
    */
   keys(): IterableIterator<string> {
     const now = this.now()
-    const found: string[] = []
-    this.lru.forEach((slot, key) => {
-      if (now < slot.staleUntil) found.push(key)
-    })
-    return found[Symbol.iterator]()
+    return keysWhere(this.lru, (slot) => now < slot.staleUntil)[Symbol.iterator]()
   }
 
   private get label(): string {
@@ -305,58 +273,8 @@ export class MemoryStore implements CacheStore {
     checkEntry(this.label, key, entry)
     const now = this.now()
     if (entry.staleUntil <= now) return undefined
-
-    let value: unknown
-    let size: number
-    if (this.options.values === MemoryValueMode.FROZEN_COPY && ownedSize !== undefined) {
-      refuseUndefined(this.label, key, entry.value)
-      // lru-cache needs a positive integer size (JSON text is never empty anyway).
-      size = Math.max(1, ownedSize)
-      this.assertFits(key, size)
-      value = deepFreeze(entry.value)
-    } else if (this.options.values === MemoryValueMode.FROZEN_COPY) {
-      let text: string
-      try {
-        text = jsonSerializer.serialize(entry.value)
-      } catch (error) {
-        if (CacheError.is(error)) {
-          throw new CacheSerializationError(`${this.label}.set("${key}"): ${error.message}`, {
-            key,
-            cause: error,
-          })
-        }
-        throw error
-      }
-      size = Buffer.byteLength(text, 'utf8')
-      this.assertFits(key, size)
-      value = deepFreeze(jsonSerializer.deserialize(text))
-    } else {
-      value = entry.value
-      refuseUndefined(this.label, key, value)
-      size = this.measure(key, value)
-      this.assertFits(key, size)
-    }
-
-    const tags =
-      entry.tags !== undefined && entry.tags.length > 0 ? Object.freeze([...entry.tags]) : undefined
-    const record: CacheEntry<unknown> =
-      tags === undefined
-        ? {
-            value,
-            createdAt: entry.createdAt,
-            expiresAt: entry.expiresAt,
-            staleUntil: entry.staleUntil,
-            tier: this.name,
-          }
-        : {
-            value,
-            createdAt: entry.createdAt,
-            expiresAt: entry.expiresAt,
-            staleUntil: entry.staleUntil,
-            tags,
-            tier: this.name,
-          }
-    return new Slot(Object.freeze(record), entry.expiresAt, entry.staleUntil, now, size, tags)
+    const { value, size } = storedValue(this.options, this.label, key, entry.value, ownedSize)
+    return createSlot(entry, value, size, now, this.name)
   }
 
   /** A counted read at `now`, for batches. */
@@ -382,105 +300,10 @@ export class MemoryStore implements CacheStore {
     if (this.options.maxBytes === undefined) this.lru.set(key, slot)
     else this.lru.set(key, slot, { size: slot.size })
     this.bytes += slot.size
-    if (slot.tags !== undefined) {
-      for (const tag of slot.tags) {
-        let keys = this.tagIndex.get(tag)
-        if (keys === undefined) {
-          keys = new Set()
-          this.tagIndex.set(tag, keys)
-        }
-        keys.add(key)
-      }
-    }
-  }
-
-  private measure(key: string, value: unknown): number {
-    const sizeOf = this.options.sizeOf
-    if (sizeOf === undefined) return 0
-    const size = sizeOf(value, key)
-    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
-      throw new CacheOptionError(
-        `${this.label}.set("${key}"): sizeOf returned ${String(size)}, expected a finite number of bytes >= 0`,
-        { key, option: 'sizeOf' },
-      )
-    }
-    // lru-cache needs a positive integer size.
-    return Math.max(1, Math.ceil(size))
-  }
-
-  private assertFits(key: string, size: number): void {
-    const maxBytes = this.options.maxBytes
-    if (maxBytes !== undefined && size > maxBytes) {
-      throw new CacheError(
-        CacheErrorCode.VALUE_TOO_LARGE,
-        `${this.label}.set("${key}"): value is ${size} bytes, over maxBytes ${maxBytes}; raise maxBytes or cache a smaller value`,
-        { key },
-      )
-    }
+    if (slot.tags !== undefined) this.tagIndex.add(key, slot.tags)
   }
 
   private removeAll(keys: Iterable<string>): number {
-    const now = this.now()
-    let removed = 0
-    for (const key of keys) {
-      const slot = this.lru.peek(key)
-      if (slot === undefined) continue
-      if (now < slot.staleUntil) removed++
-      this.lru.delete(key)
-    }
-    return removed
-  }
-
-  private unindexTags(key: string, tags: readonly string[]): void {
-    for (const tag of tags) {
-      const keys = this.tagIndex.get(tag)
-      if (keys === undefined) continue
-      keys.delete(key)
-      if (keys.size === 0) this.tagIndex.delete(tag)
-    }
-  }
-}
-
-function refuseUndefined(label: string, key: string, value: unknown): void {
-  if (value === undefined) {
-    throw new CacheSerializationError(`${label}.set("${key}"): cannot cache undefined (cache null instead)`, {
-      key,
-    })
-  }
-}
-
-function checkEntry(label: string, key: string, entry: CacheEntry<unknown>): void {
-  if (typeof entry !== 'object' || entry === null) {
-    throw new CacheOptionError(`${label}.set("${key}"): entry must be an object, got ${String(entry)}`, {
-      key,
-      option: 'entry',
-    })
-  }
-  for (const field of ['createdAt', 'expiresAt', 'staleUntil'] as const) {
-    const at = entry[field]
-    if (typeof at !== 'number' || Number.isNaN(at)) {
-      throw new CacheOptionError(
-        `${label}.set("${key}"): entry.${field} must be epoch ms, got ${String(at)}`,
-        {
-          key,
-          option: `entry.${field}`,
-        },
-      )
-    }
-  }
-  if (entry.staleUntil < entry.expiresAt) {
-    throw new CacheOptionError(
-      `${label}.set("${key}"): entry.staleUntil (${entry.staleUntil}) is before expiresAt (${entry.expiresAt})`,
-      { key, option: 'entry.staleUntil' },
-    )
-  }
-  if (
-    entry.tags !== undefined &&
-    (!Array.isArray(entry.tags) || entry.tags.some((t) => typeof t !== 'string'))
-  ) {
-    throw new CacheOptionError(`${label}.set("${key}"): entry.tags must be an array of strings`, {
-      key,
-      option: 'entry.tags',
-    })
+    return removeKeys(this.lru, keys, this.now())
   }
 }

@@ -1,0 +1,57 @@
+import { CacheError, CacheSerializationError, jsonSerializer } from '@strata-cache/core'
+import { deepFreeze } from './deep-freeze.ts'
+import { refuseUndefined } from './entry-checks.ts'
+import { MemoryValueMode, type ResolvedMemoryStoreOptions } from './memory-store-options.ts'
+import { assertFits, referenceSize } from './value-size.ts'
+
+/** A value as the store keeps it, and the bytes it counts for. */
+export interface StoredValue {
+  value: unknown
+  size: number
+}
+
+/**
+ * What the store keeps for `value`, checked before anything is written: a deep-frozen JSON copy
+ * sized by its JSON text (`frozen-copy`), the value itself frozen in place and sized `ownedSize`
+ * (`fill` on a `frozen-copy` store), or the value as given sized by `sizeOf` (`reference`).
+ * Throws what `set` rejects with: unserializable or undefined, over maxBytes, a bad sizeOf.
+ */
+export function storedValue(
+  options: ResolvedMemoryStoreOptions,
+  label: string,
+  key: string,
+  value: unknown,
+  ownedSize: number | undefined,
+): StoredValue {
+  if (options.values === MemoryValueMode.FROZEN_COPY && ownedSize !== undefined) {
+    refuseUndefined(label, key, value)
+    // lru-cache needs a positive integer size (JSON text is never empty anyway).
+    const size = Math.max(1, ownedSize)
+    assertFits(options.maxBytes, label, key, size)
+    return { value: deepFreeze(value), size }
+  }
+  if (options.values === MemoryValueMode.FROZEN_COPY) return frozenCopy(options.maxBytes, label, key, value)
+  refuseUndefined(label, key, value)
+  const size = referenceSize(options.sizeOf, label, key, value)
+  assertFits(options.maxBytes, label, key, size)
+  return { value, size }
+}
+
+/** A deep-frozen copy made by a round trip through the JSON serializer, sized by its UTF-8 JSON length. */
+function frozenCopy(maxBytes: number | undefined, label: string, key: string, value: unknown): StoredValue {
+  let text: string
+  try {
+    text = jsonSerializer.serialize(value)
+  } catch (error) {
+    if (CacheError.is(error)) {
+      throw new CacheSerializationError(`${label}.set("${key}"): ${error.message}`, {
+        key,
+        cause: error,
+      })
+    }
+    throw error
+  }
+  const size = Buffer.byteLength(text, 'utf8')
+  assertFits(maxBytes, label, key, size)
+  return { value: deepFreeze(jsonSerializer.deserialize(text)), size }
+}
