@@ -1,4 +1,5 @@
 import type { BusState } from '@strata-cache/core'
+import type { WriteFollowUp } from '@strata-cache/redis'
 
 /** What one pod tells the others to drop from their L1. Never carries values. */
 export type Invalidation =
@@ -17,6 +18,7 @@ export type BusEvent =
     }
   | { readonly type: 'state'; readonly state: BusState; readonly reason?: string; readonly dropped?: number }
 
+/** Receives a bus's events. */
 export type BusListener = (event: BusEvent) => void
 
 /** Counters a bus keeps; the metrics package reads exactly these names from the `bus` tier's details. */
@@ -33,13 +35,14 @@ export interface BusCounters {
   reconnects: number
 }
 
-/** An invalidation a store publishes itself, right behind its write (see RedisBus.handOff). */
-export interface BusHandOff {
-  /** The pub/sub channel. */
-  readonly channel: string
-  /** The message to PUBLISH as the next one of connection `stream`'s sequence; call once, when issuing it. */
-  message(stream: number): string
-  /** After the PUBLISH: acknowledged (true), or not sent / failed (false: the bus queues it for its retry). */
+/**
+ * A write's invalidation, sent by the store on the connection that carried the write, right behind
+ * it (see InvalidationBus.followWrite and RedisStore.setFollowedBy).
+ */
+export interface WriteNotice {
+  /** Issues the PUBLISH on the write's connection, as the next message of that connection's stream; call once. */
+  readonly followUp: WriteFollowUp
+  /** After the write: acknowledged (true), or not sent / failed (false: the bus queues it for its retry). */
   settled(published: boolean): Promise<void>
 }
 
@@ -53,12 +56,15 @@ export interface InvalidationBus {
   /** Sends (or queues, when the bus is down) an invalidation. Never rejects. */
   publish(invalidation: Invalidation): Promise<void>
   /** Optional: lets the store send a write's invalidation on its own connection, in the write's round trip. */
-  handOff?(invalidation: Invalidation): BusHandOff
+  followWrite?(invalidation: Invalidation): WriteNotice
+  /** Adds a listener of invalidations and state changes; returns the function that removes it. */
   subscribe(listener: BusListener): () => void
   /** True while the subscriber connection is up and subscribed: invalidations reach this pod. */
   isConnected(): boolean
   /** Resolves true once connected, false when `timeoutMs` passes first. */
   ready(timeoutMs?: number): Promise<boolean>
+  /** The counters, plus how many invalidations wait to be published. */
   counters(): BusCounters & { pending: number }
+  /** Publishes what waits (best effort) and disconnects. Idempotent. */
   close(): Promise<void>
 }

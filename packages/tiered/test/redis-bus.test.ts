@@ -1,4 +1,5 @@
 import { CacheError, CacheErrorCode } from '@strata-cache/core'
+import type { WriteConnection } from '@strata-cache/redis'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { until } from '@strata-cache/test-suite/testing'
 import { Redis } from 'ioredis'
@@ -60,10 +61,14 @@ describe('RedisBus', () => {
       { type: 'invalidation', from: 'a', seq: 1, invalidation: { kind: 'key', keys: ['user:1', 'user:2'] } },
       { type: 'invalidation', from: 'a', seq: 2, invalidation: { kind: 'tags', tags: ['t1'] } },
     ])
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(fromA.filter((e) => e.type === 'invalidation')).toEqual([])
-    expect(a.counters()).toMatchObject({ sent: 2, received: 0 })
     expect(b.counters()).toMatchObject({ sent: 0, received: 2, gaps: 0, dropped: 0 })
+    // Barrier: b's marker, published after Redis acknowledged a's messages, reaches a behind their echo.
+    await b.publish({ kind: 'key', keys: ['marker'] })
+    await until(() => fromA.some((e) => e.type === 'invalidation'))
+    expect(fromA.filter((e) => e.type === 'invalidation')).toMatchObject([
+      { from: 'b', invalidation: { kind: 'key', keys: ['marker'] } },
+    ])
+    expect(a.counters()).toMatchObject({ sent: 2, received: 1 })
   })
 
   it('delivers publishes of one tick (written to the socket together) in order, with no gap', async () => {
@@ -108,19 +113,32 @@ describe('RedisBus', () => {
     })
   })
 
-  it('hands off a message for a store connection to send, and publishes it itself when that failed', async () => {
+  it('follows a write with a message on the store connection, and publishes it itself when that failed', async () => {
     const prefix = `t${++prefixCounter}:`
     const a = bus({ instanceId: 'a' }, prefix)
     const b = bus({ instanceId: 'b' }, prefix)
     const atA = record(a)
     const atB = record(b)
     await Promise.all([a.ready(), b.ready()])
-    const sent = a.handOff({ kind: 'key', keys: ['user:1'] })
-    expect(sent.channel).toBe(`${prefix}bus`)
-    await admin.publish(sent.channel, sent.message(0))
+    // A store connection as RedisStore.setFollowedBy hands it over: the follow-up PUBLISHes on it.
+    let channel: string | undefined
+    const connection = {
+      id: 0,
+      client: {
+        publish: (to: string, message: string) => {
+          channel = to
+          return admin.publish(to, message)
+        },
+      },
+    } as unknown as WriteConnection
+    const sent = a.followWrite({ kind: 'key', keys: ['user:1'] })
+    await sent.followUp(connection)
+    expect(channel).toBe(`${prefix}bus`)
     await sent.settled(true)
-    const failed = a.handOff({ kind: 'key', keys: ['user:2'] })
-    failed.message(0) // taken, never published: stream 0 has a hole now
+    const failed = a.followWrite({ kind: 'key', keys: ['user:2'] })
+    const refused = { id: 0, client: { publish: () => Promise.reject(new Error('down')) } }
+    // Its sequence number is taken, never published: stream 0 has a hole now.
+    await expect(failed.followUp(refused as unknown as WriteConnection)).rejects.toThrow('down')
     await failed.settled(false)
     await until(() => atB.filter((e) => e.type === 'invalidation').length === 2)
     expect(
@@ -129,8 +147,12 @@ describe('RedisBus', () => {
       ),
     ).toEqual(['user:1', 'user:2'])
     expect(a.counters()).toMatchObject({ sent: 2 })
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(atA.filter((e) => e.type === 'invalidation')).toEqual([]) // its own, on a stream or not
+    // Barrier: a marker b sends after them reaches a behind anything of a's own Redis echoed.
+    await b.publish({ kind: 'key', keys: ['marker'] })
+    await until(() => atA.some((e) => e.type === 'invalidation'))
+    expect(atA.filter((e) => e.type === 'invalidation')).toMatchObject([
+      { from: 'b', invalidation: { kind: 'key', keys: ['marker'] } },
+    ]) // none of its own, on a stream or not
   })
 
   it('skips only its own messages, not those of an instance whose id starts with its own', async () => {
@@ -142,16 +164,16 @@ describe('RedisBus', () => {
     await Promise.all([short.ready(), long.ready()])
     await long.publish({ kind: 'key', keys: ['user:10'] })
     await short.publish({ kind: 'key', keys: ['user:1'] })
-    await until(() => atShort.some((e) => e.type === 'invalidation'))
-    await until(() => atLong.some((e) => e.type === 'invalidation'))
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    expect(atShort.filter((e) => e.type === 'invalidation').map((e) => 'from' in e && e.from)).toEqual([
-      'pod-10',
-    ])
-    expect(atLong.filter((e) => e.type === 'invalidation').map((e) => 'from' in e && e.from)).toEqual([
-      'pod-1',
-    ])
-    expect(short.counters()).toMatchObject({ sent: 1, received: 1, dropped: 0 })
+    // Barrier: a third instance's marker reaches both behind everything published before it.
+    const marker = bus({ instanceId: 'marker' }, prefix)
+    await marker.ready()
+    await marker.publish({ kind: 'key', keys: ['marker'] })
+    const from = (events: BusEvent[]) =>
+      events.filter((e) => e.type === 'invalidation').map((e) => 'from' in e && e.from)
+    await until(() => from(atShort).includes('marker') && from(atLong).includes('marker'))
+    expect(from(atShort)).toEqual(['pod-10', 'marker'])
+    expect(from(atLong)).toEqual(['pod-1', 'marker'])
+    expect(short.counters()).toMatchObject({ sent: 1, received: 2, dropped: 0 })
   })
 
   it('hands invalidations to buses of the same process synchronously, and ignores their copy from Redis', async () => {
@@ -165,9 +187,16 @@ describe('RedisBus', () => {
       { type: 'invalidation', from: 'a', seq: 0, invalidation: { kind: 'key', keys: ['k'] } },
     ])
     await publishing
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(events).toHaveLength(1)
-    expect(b.counters()).toMatchObject({ received: 1, gaps: 0 })
+    // Barrier: an instance of another process (no local delivery) publishes after a's copy reached Redis.
+    const remote = bus({ instanceId: 'remote' }, prefix)
+    await remote.ready()
+    await remote.publish({ kind: 'key', keys: ['marker'] })
+    await until(() => events.length >= 2)
+    expect(events).toEqual([
+      { type: 'invalidation', from: 'a', seq: 0, invalidation: { kind: 'key', keys: ['k'] } },
+      { type: 'invalidation', from: 'remote', seq: 1, invalidation: { kind: 'key', keys: ['marker'] } },
+    ])
+    expect(b.counters()).toMatchObject({ received: 2, gaps: 0 })
   })
 
   it('keeps channels apart by prefix', async () => {
@@ -176,8 +205,14 @@ describe('RedisBus', () => {
     const events = record(b)
     await Promise.all([a.ready(), b.ready()])
     await a.publish({ kind: 'clear' })
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(events.filter((e) => e.type === 'invalidation')).toEqual([])
+    // Barrier: a marker on b's own channel, published after a's clear was acknowledged.
+    const marker = bus({}, 'app2:')
+    await marker.ready()
+    await marker.publish({ kind: 'key', keys: ['marker'] })
+    await until(() => events.some((e) => e.type === 'invalidation'))
+    expect(events.filter((e) => e.type === 'invalidation')).toMatchObject([
+      { invalidation: { kind: 'key', keys: ['marker'] } },
+    ])
     expect(a.channel).toBe('app1:bus')
   })
 
@@ -253,9 +288,14 @@ describe('RedisBus', () => {
       expect(a.counters().pending).toBe(2)
       own.resume()
       await until(() => a.counters().pending === 0, 10_000)
-      await until(() => events.length >= 2, 5000)
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      const received = events.map((e) => (e as { invalidation: unknown }).invalidation)
+      // Barrier: a's marker leaves on the same connection after everything it had queued.
+      await a.publish({ kind: 'key', keys: ['marker'] })
+      const isMarker = (e: BusEvent) =>
+        e.type === 'invalidation' && e.invalidation.kind === 'key' && e.invalidation.keys[0] === 'marker'
+      await until(() => events.some(isMarker), 5000)
+      const received = events
+        .slice(0, events.findIndex(isMarker))
+        .map((e) => (e as { invalidation: unknown }).invalidation)
       expect(received.slice(-2)).toEqual([
         { kind: 'key', keys: ['k2'] },
         { kind: 'key', keys: ['k1'] },
@@ -287,12 +327,18 @@ describe('RedisBus', () => {
       for (let i = 0; i < 10; i++) await a.publish({ kind: 'key', keys: [`k${i}`] })
       expect(a.counters().pending).toBe(1)
       own.resume()
+      // What a received, but the barrier's marker (the one pattern).
       const kinds = () =>
         events
-          .filter((e) => e.type === 'invalidation')
+          .filter((e) => e.type === 'invalidation' && e.invalidation.kind !== 'pattern')
           .map((e) => (e as { invalidation: { kind: string } }).invalidation)
+      const markerSeen = () =>
+        events.some((e) => e.type === 'invalidation' && e.invalidation.kind === 'pattern')
       await until(() => kinds().some((i) => i.kind === 'clear'), 10_000)
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await until(() => a.counters().pending === 0, 5000)
+      // Barrier: a's marker leaves on the same connection after everything it had queued.
+      await a.publish({ kind: 'pattern', pattern: 'marker:*' })
+      await until(markerSeen, 5000)
       // The first publish reached the stopped server's socket before it timed out, so Redis delivers
       // it on resume; everything after it was collapsed into the one clear.
       expect(kinds().filter((i) => i.kind === 'clear')).toHaveLength(1)
@@ -328,11 +374,26 @@ describe('RedisBus', () => {
     }
   })
 
+  it('takes ioredis options as redisOptions, or under their deprecated name redis', async () => {
+    const { hostname, port } = new URL(server.url)
+    const prefix = `t${++prefixCounter}:`
+    const current = bus({ url: undefined, redisOptions: { host: hostname, port: Number(port) } }, prefix)
+    const deprecated = bus({ url: undefined, redis: { host: hostname, port: Number(port) } }, prefix)
+    const events = record(deprecated)
+    expect(await current.ready()).toBe(true)
+    expect(await deprecated.ready()).toBe(true)
+    await current.publish({ kind: 'key', keys: ['k'] })
+    await until(() => events.some((e) => e.type === 'invalidation'))
+  })
+
   it('refuses bad options with a clear error', () => {
     const attempts: [Record<string, unknown>, string][] = [
       [{ url: 'redis://x', colour: 'red' }, 'unknown option "colour"'],
-      [{}, 'give "url" or "redis"'],
-      [{ url: 'redis://x', prefix: 'a b' }, 'option "prefix"'],
+      [{}, 'give "url" or "redisOptions"'],
+      [{ url: 'redis://x', redisOptions: {}, redis: {} }, 'or its deprecated alias "redis", not both'],
+      // The same rule as RedisStore's (validatePrefix).
+      [{ url: 'redis://x', prefix: 'a b' }, 'RedisBus: invalid prefix "a b"'],
+      [{ url: 'redis://x', prefix: 'x'.repeat(129) }, 'RedisBus: invalid prefix'],
       [{ url: 'redis://x', instanceId: 'a|b' }, 'option "instanceId"'],
       [{ url: 'redis://x', maxPending: 0 }, 'option "maxPending"'],
       [{ url: 'redis://x', heartbeat: 'soon' }, 'heartbeat'],

@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis'
+
+/** What the subscriber reports to its bus. */
+export interface BusSubscriberHandlers {
+  /** Subscribed (first time or again): delivery resumed, and what was published meanwhile is unknown. */
+  connected(): void
+  /** The connection closed, or a heartbeat went unanswered: messages may be lost from now on. */
+  disconnected(reason: string): void
+  /** A message on the channel. */
+  message(message: string): void
+}
+
+/**
+ * The bus's subscriber connection: subscribes on every `ready` (so it knows when delivery resumed,
+ * rather than relying on ioredis's auto-resubscribe), and pings on a heartbeat, because a hung server
+ * (SIGSTOP, a partition without a reset) keeps the socket open: a missed PING is the only sign, so
+ * it counts as a drop.
+ */
+export class BusSubscriber {
+  private connected = false
+  private closed = false
+  /** Moves on every drop: a late SUBSCRIBE reply or PING of an older connection is ignored. */
+  private generation = 0
+  private heartbeatTimer: NodeJS.Timeout | undefined
+  private readyWaiters: (() => void)[] = []
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly channel: string,
+    private readonly heartbeatMs: number,
+    private readonly handlers: BusSubscriberHandlers,
+  ) {
+    connection.on('ready', () => void this.onReady())
+    connection.on('close', () => this.onDown('connection closed'))
+    connection.on('message', (from: string, message: string) => {
+      if (from === this.channel) handlers.message(message)
+    })
+    // Connection errors surface as state changes ('disconnected'); without a listener ioredis logs them.
+    connection.on('error', () => {})
+    connection.connect().catch(() => {})
+  }
+
+  /** True while subscribed: messages reach this process. */
+  isConnected(): boolean {
+    return this.connected
+  }
+
+  /** Resolves true once subscribed, false when `timeoutMs` passes first. */
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter)
+        resolve(false)
+      }, timeoutMs)
+      this.readyWaiters.push(waiter)
+    })
+  }
+
+  /** Stops the heartbeat and disconnects; reports nothing more. */
+  close(): void {
+    this.closed = true
+    this.connected = false
+    clearInterval(this.heartbeatTimer)
+    this.connection.disconnect()
+  }
+
+  private async onReady(): Promise<void> {
+    const generation = ++this.generation
+    try {
+      await this.connection.subscribe(this.channel)
+    } catch {
+      return // the connection dropped again; the next `ready` retries
+    }
+    if (generation !== this.generation || this.closed) return
+    this.connected = true
+    this.handlers.connected()
+    for (const waiter of this.readyWaiters.splice(0)) waiter()
+    this.startHeartbeat()
+  }
+
+  private onDown(reason: string): void {
+    this.generation++
+    clearInterval(this.heartbeatTimer)
+    this.heartbeatTimer = undefined
+    if (!this.connected || this.closed) return
+    this.connected = false
+    this.handlers.disconnected(reason)
+  }
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeatTimer)
+    if (this.heartbeatMs === 0) return
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.connected) return
+      const generation = this.generation
+      let answered = false
+      const timer = setTimeout(() => {
+        if (answered || generation !== this.generation) return
+        this.onDown(`no answer to PING within ${this.heartbeatMs} ms`)
+        this.connection.disconnect(true)
+      }, this.heartbeatMs)
+      timer.unref()
+      this.connection.ping().then(
+        () => {
+          answered = true
+          clearTimeout(timer)
+        },
+        () => {},
+      )
+    }, this.heartbeatMs)
+    this.heartbeatTimer.unref()
+  }
+}

@@ -1,0 +1,128 @@
+import type { Invalidation } from './invalidation.ts'
+
+/** Delay before the queue tries again after a failed send. */
+const RETRY_MS = 200
+
+/** What the queue sends with, and how much it keeps. */
+export interface PublishQueueOptions {
+  /** Invalidations kept for retry; past this the queue collapses to one `clear`. */
+  readonly maxPending: number
+  /** Sends one invalidation; rejects when it was not acknowledged. */
+  send(invalidation: Invalidation): Promise<unknown>
+  /** True while the connection can take a send. */
+  isReady(): boolean
+}
+
+/**
+ * Invalidations waiting to be published, and the policy for sending them: send at once while the
+ * connection is healthy and nothing is waiting (so order holds), else queue. Latest wins: a repeated
+ * invalidation moves to the end; past `maxPending`, or on a `clear`, one `clear` covers them all.
+ * A failed send marks the connection unhealthy and retries every 200 ms until one succeeds.
+ */
+export class PublishQueue {
+  private readonly queue = new Map<string, Invalidation>()
+  private healthy = true
+  private flushing = false
+  private closed = false
+  private retryTimer: NodeJS.Timeout | undefined
+
+  constructor(private readonly options: PublishQueueOptions) {}
+
+  /** How many invalidations wait. */
+  get size(): number {
+    return this.queue.size
+  }
+
+  /** Sends now, or queues when the connection is down, unhealthy or others wait. Never rejects. */
+  publish(invalidation: Invalidation): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    if (this.queue.size > 0 || !this.healthy || !this.options.isReady()) {
+      this.enqueue(invalidation)
+      return Promise.resolve()
+    }
+    return this.options.send(invalidation).then(
+      () => {},
+      () => {
+        this.healthy = false
+        this.enqueue(invalidation)
+      },
+    )
+  }
+
+  /** Queues an invalidation for the next flush (latest wins, collapsing past the bound). */
+  enqueue(invalidation: Invalidation): void {
+    if (this.closed) return
+    if (this.queue.has(CLEAR_ID)) return // a queued clear already covers everything
+    const id = queueId(invalidation)
+    this.queue.delete(id)
+    this.queue.set(id, invalidation)
+    if (invalidation.kind === 'clear' || this.queue.size > this.options.maxPending) {
+      this.queue.clear()
+      this.queue.set(CLEAR_ID, { kind: 'clear' })
+    }
+    this.scheduleRetry()
+  }
+
+  /** The connection is (back) up: trust it again and send what waits; resolves when that is done. */
+  reconnected(): Promise<void> {
+    this.healthy = true
+    return this.flush()
+  }
+
+  /** Sends what waits, oldest first, until the queue is empty or a send fails. */
+  async flush(): Promise<void> {
+    if (this.flushing || this.closed) return
+    this.flushing = true
+    try {
+      while (this.queue.size > 0 && this.options.isReady()) {
+        const [id, invalidation] = this.queue.entries().next().value as [string, Invalidation]
+        try {
+          await this.options.send(invalidation)
+        } catch {
+          this.healthy = false
+          break
+        }
+        // A newer copy may have been queued while this one was in flight: keep that one.
+        if (this.queue.get(id) === invalidation) this.queue.delete(id)
+        this.healthy = true
+      }
+    } finally {
+      this.flushing = false
+    }
+    if (this.queue.size > 0) this.scheduleRetry()
+  }
+
+  /** Sends what still waits (best effort, when the connection is up), then stops retrying. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    if (this.queue.size > 0 && this.options.isReady()) await this.flush()
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.closed) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      void this.flush()
+    }, RETRY_MS)
+    this.retryTimer.unref()
+  }
+}
+
+const CLEAR_ID = 'c|'
+
+/** One id per distinct invalidation: the same one queued twice is kept once. */
+function queueId(invalidation: Invalidation): string {
+  switch (invalidation.kind) {
+    case 'key':
+      return `k|${invalidation.keys.join(',')}`
+    case 'pattern':
+      return `p|${invalidation.pattern}`
+    case 'tags':
+      return `t|${invalidation.tags.join(',')}`
+    case 'clear':
+      return CLEAR_ID
+  }
+}
