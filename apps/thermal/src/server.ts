@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { openDatabase } from './database.ts'
 import { RackRepository } from './rack-repository.ts'
+import { RackService } from './rack-service.ts'
 import { healthRoutes } from './routes/health-routes.ts'
 import { rackRoutes } from './routes/rack-routes.ts'
 import { specRoutes } from './routes/spec-routes.ts'
@@ -32,10 +33,10 @@ export function buildServer(config: Config): FastifyInstance {
       return db
     },
     routes(app, { resources: db, cache, registry, tracker }) {
-      const racks = new RackRepository(db)
-      const thermal = new ThermalService(racks, cache, tracker, config)
+      const repository = new RackRepository(db)
+      const thermal = new ThermalService(repository, cache, tracker, config)
       healthRoutes(app, { cache, db, registry, adminToken: config.adminToken })
-      rackRoutes(app, racks, thermal)
+      rackRoutes(app, new RackService(repository, thermal), thermal)
       specRoutes(app, thermal)
     },
   })

@@ -1,6 +1,7 @@
 import { parseId } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
-import type { PositionInput, RackInput, RackRepository } from '../rack-repository.ts'
+import type { PositionInput, RackInput } from '../rack-repository.ts'
+import type { RackService } from '../rack-service.ts'
 import { parseModelParams, type ThermalService } from '../thermal-service.ts'
 
 const rackBody = {
@@ -28,8 +29,8 @@ const positionBody = {
 type IdParams = { id: string }
 type Query = Record<string, string | undefined>
 
-/** Racks, positions and the cached computations over them. Every write invalidates the rack's entries. */
-export function rackRoutes(app: FastifyInstance, racks: RackRepository, thermal: ThermalService): void {
+/** Racks, positions and the cached computations over them (a write's invalidation is the service's). */
+export function rackRoutes(app: FastifyInstance, racks: RackService, thermal: ThermalService): void {
   app.post<{ Body: RackInput }>('/api/racks', { schema: { body: rackBody } }, async (request, reply) => {
     return reply.code(201).send(racks.create(request.body))
   })
@@ -44,17 +45,12 @@ export function rackRoutes(app: FastifyInstance, racks: RackRepository, thermal:
     '/api/racks/:id',
     { schema: { body: rackBody } },
     async (request) => {
-      const id = parseId(request.params.id, 'rack id')
-      const rack = racks.update(id, request.body)
-      await thermal.invalidateRack(id)
-      return rack
+      return racks.update(parseId(request.params.id, 'rack id'), request.body)
     },
   )
 
   app.delete<{ Params: IdParams }>('/api/racks/:id', async (request, reply) => {
-    const id = parseId(request.params.id, 'rack id')
-    racks.delete(id)
-    await thermal.invalidateRack(id)
+    await racks.delete(parseId(request.params.id, 'rack id'))
     return reply.code(204).send()
   })
 
@@ -62,9 +58,7 @@ export function rackRoutes(app: FastifyInstance, racks: RackRepository, thermal:
     '/api/racks/:id/positions',
     { schema: { body: positionBody } },
     async (request, reply) => {
-      const id = parseId(request.params.id, 'rack id')
-      const position = racks.addPosition(id, request.body)
-      await thermal.invalidateRack(id)
+      const position = await racks.addPosition(parseId(request.params.id, 'rack id'), request.body)
       return reply.code(201).send(position)
     },
   )
@@ -73,8 +67,7 @@ export function rackRoutes(app: FastifyInstance, racks: RackRepository, thermal:
     '/api/racks/:id/positions/:positionId',
     async (request, reply) => {
       const id = parseId(request.params.id, 'rack id')
-      racks.deletePosition(id, parseId(request.params.positionId, 'position id'))
-      await thermal.invalidateRack(id)
+      await racks.deletePosition(id, parseId(request.params.positionId, 'position id'))
       return reply.code(204).send()
     },
   )
