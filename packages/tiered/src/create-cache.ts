@@ -1,62 +1,58 @@
 import {
-  assertKnownOptions,
   Cache,
   CacheOptionError,
   type CacheOptions,
+  type DistributedLock,
   type Duration,
 } from '@strata-cache/core'
+import { assertKnownOptions } from '@strata-cache/core/internal'
 import { MemoryStore, type MemoryStoreOptions } from '@strata-cache/memory'
 import { RedisStore, type RedisStoreOptions } from '@strata-cache/redis'
-import { RedisBus, type RedisBusOptions } from './redis-bus.ts'
+import { RedisBus } from './redis-bus.ts'
+import type { RedisBusOptions } from './redis-bus-options.ts'
+import { RedisLock } from './redis-lock.ts'
 import { TieredStore } from './tiered-store.ts'
 
-/** Options of {@link createCache}: which tiers, and the Cache defaults. */
-export interface CreateCacheOptions {
-  /** Redis to use as L2 and bus; without it (or empty) the cache is memory only. Read nothing from the environment: pass `process.env.REDIS_URL` yourself. */
+/**
+ * Options of {@link createCache}: which tiers, and the Cache's own options (`defaultTtl`, `grace`,
+ * `softTimeout`, `hardTimeout`, `lock`, `lockWait`, `now`; see CacheOptions), passed on as given.
+ */
+export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
+  /** Redis to use as L2 and bus; without it (or empty) the cache is memory only. Read nothing from the environment: pass `process.env.REDIS_URL` yourself. @default none (memory only) */
   redisUrl?: string
   /** Key prefix in Redis; the bus channel is `<prefix>bus`. @default 'strata:' */
   prefix?: string
-  /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name. */
+  /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name. @default {} */
   l1?: Omit<MemoryStoreOptions, 'now'>
-  /** L2 (RedisStore) options other than url, prefix and now. */
+  /** L2 (RedisStore) options other than url, prefix and now. @default {} */
   redis?: Omit<RedisStoreOptions, 'url' | 'prefix' | 'now'>
-  /** Bus (RedisBus) options other than url and prefix: instanceId, heartbeat, maxPending, commandTimeout. */
+  /** Bus (RedisBus) options other than url and prefix: instanceId, heartbeat, maxPending, commandTimeout. @default {} */
   bus?: Omit<RedisBusOptions, 'url' | 'prefix'>
-  /** @default '5m' */
-  defaultTtl?: Duration
-  /** @default 0 */
-  grace?: Duration
-  softTimeout?: Duration
-  hardTimeout?: Duration
-  /** One loader per key across every pod, for every getOrSet (per call: `{ lock }`). @default false */
-  lock?: boolean
-  /** How long a pod without the lock waits for the holder's value. @default '5s' */
-  lockWait?: Duration
   /** While the bus is down, L1 entries are served at most this long. @default '5s' */
   degradedL1Ttl?: Duration
-  /** Clock, epoch ms, shared by every tier. @default Date.now */
-  now?: () => number
 }
 
-const OPTIONS = [
-  'redisUrl',
-  'prefix',
-  'l1',
-  'redis',
-  'bus',
+/** The Cache's options createCache passes on; the type check below fails when CacheOptions gains one. */
+const CACHE_OPTIONS = [
   'defaultTtl',
   'grace',
   'softTimeout',
   'hardTimeout',
   'lock',
   'lockWait',
-  'degradedL1Ttl',
   'now',
-] as const
+] as const satisfies readonly (keyof CacheOptions)[]
+type NoneMissing<T extends never> = T
+type _EveryCacheOption = NoneMissing<
+  Exclude<keyof Omit<CacheOptions, 'store'>, (typeof CACHE_OPTIONS)[number]>
+>
+
+const OPTIONS = ['redisUrl', 'prefix', 'l1', 'redis', 'bus', 'degradedL1Ttl', ...CACHE_OPTIONS] as const
 
 /**
  * A Cache from configuration: memory only without `redisUrl` (the embedded default), else L1
- * (MemoryStore) + L2 (RedisStore) + invalidation bus (RedisBus) in a TieredStore.
+ * (MemoryStore) + L2 (RedisStore) + invalidation bus (RedisBus) in a TieredStore, with a RedisLock
+ * over the bus's connection for `getOrSet({ lock: true })` (and for every getOrSet with `lock: true`).
  */
 export function createCache(options: CreateCacheOptions = {}): Cache {
   assertKnownOptions('createCache', options, OPTIONS)
@@ -69,9 +65,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
   if (redisUrl !== undefined && redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) {
     throw new CacheOptionError(
       `createCache: option "redisUrl" must start with redis:// or rediss:// (got "${redisUrl}")`,
-      {
-        option: 'redisUrl',
-      },
+      { option: 'redisUrl' },
     )
   }
   for (const [name, value] of [
@@ -113,6 +107,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     bus: invalidationBus,
     // One server for both: a set's PUBLISH rides behind its SET on the store's connection.
     publishOnL2Connection: true,
+    lock: busLock(invalidationBus, now),
     ...(degradedL1Ttl === undefined ? {} : { degradedL1Ttl }),
     ...(now === undefined ? {} : { now }),
   })
@@ -122,4 +117,23 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     void store.close()
     throw error
   }
+}
+
+/**
+ * The default lock of a tiered cache: a RedisLock over the bus's publisher connection (it fails fast
+ * while Redis is down), keyed outside the store's key space at `<prefix without ':'>#lock:<key>`,
+ * reading through the store (a hit fills L1) and woken by the store's key notices.
+ */
+function busLock(
+  bus: Pick<RedisBus, 'client' | 'prefix'>,
+  now: (() => number) | undefined,
+): (store: TieredStore) => DistributedLock {
+  return (store) =>
+    new RedisLock({
+      client: bus.client,
+      lockPrefix: `${bus.prefix.replace(/:$/, '')}#lock:`,
+      read: (key) => store.get(key),
+      onKeyNotice: (key, callback) => store.onKeyNotice(key, callback),
+      ...(now === undefined ? {} : { now }),
+    })
 }

@@ -5,14 +5,14 @@ export { createCache } from './create-cache.ts'
 export type {
   BusCounters,
   BusEvent,
-  BusHandOff,
   BusListener,
   Invalidation,
   InvalidationBus,
+  WriteNotice,
 } from './invalidation.ts'
-export type { RedisBusOptions } from './redis-bus.ts'
 export { RedisBus } from './redis-bus.ts'
+export type { RedisBusOptions } from './redis-bus-options.ts'
 export type { RedisLockOptions } from './redis-lock.ts'
 export { RedisLock } from './redis-lock.ts'
-export type { L1Store, L2Store, TieredStoreOptions } from './tiered-store.ts'
 export { TieredStore } from './tiered-store.ts'
+export type { L1Store, L2Store, TieredStoreOptions } from './tiered-store-options.ts'

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from '../src/create-cache.ts'
 import type { BusEvent } from '../src/invalidation.ts'
 import { RedisBus } from '../src/redis-bus.ts'
+import { RedisLock } from '../src/redis-lock.ts'
 import { TieredStore } from '../src/tiered-store.ts'
 import { sleep, until } from './helpers/wait.ts'
 
@@ -94,11 +95,15 @@ describe('createCache', () => {
   })
 
   it('with redisUrl builds L1 + L2 + bus, and getOrSet with lock works', async () => {
-    const cache = track(createCache({ redisUrl: server.url, prefix: `cc${++counter}:`, lock: true }))
+    const prefix = `cc${++counter}:`
+    const cache = track(createCache({ redisUrl: server.url, prefix, lock: true }))
     const store = cache.store as TieredStore
     expect(store).toBeInstanceOf(TieredStore)
     expect(await store.ready()).toBe(true)
     expect(store.lock).toBeDefined()
+    // createCache wires the lock: a RedisLock keyed outside the store's key space.
+    expect(store.lock).toBeInstanceOf(RedisLock)
+    expect((store.lock as RedisLock).lockKey('user:1')).toBe(`cc${counter}#lock:user:1`)
     let runs = 0
     const value = await cache.getOrSet('user:1', () => {
       runs++
@@ -118,6 +123,8 @@ describe('a set and its invalidation', () => {
     const prefix = `cc${++counter}:`
     const cache = track(createCache({ redisUrl: server.url, prefix }))
     expect(await (cache.store as TieredStore).ready()).toBe(true)
+    // The lock is there for getOrSet({ lock: true }) even though `lock` (every getOrSet) is off.
+    expect((cache.store as TieredStore).lock).toBeInstanceOf(RedisLock)
     const admin = new Redis(server.url)
     const monitor = await admin.monitor()
     const seen: { command: string; source: string; arg: string }[] = []

@@ -1,6 +1,6 @@
 import { type CacheEntry, type CacheStore, jsonSerializer } from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
-import { decodeEntry, encodeEntry } from '@strata-cache/redis'
+import { decodeEntry, encodeEntry } from '@strata-cache/redis/internal'
 
 /**
  * A real MemoryStore whose next `get` can be held open by the test: the value is read when the

@@ -1,0 +1,100 @@
+import {
+  type CacheEntry,
+  CacheOptionError,
+  type CacheStore,
+  type DistributedLock,
+  type Duration,
+  parseDuration,
+} from '@strata-cache/core'
+import { assertKnownOptions } from '@strata-cache/core/internal'
+import type { WriteFollowUp } from '@strata-cache/redis'
+import type { InvalidationBus } from './invalidation.ts'
+import type { TieredStore } from './tiered-store.ts'
+
+/** An in-process L1: `peek` for the sync hit path, `purgeWrittenBefore` to drop what a gap may have made stale. */
+export interface L1Store extends CacheStore {
+  /** Drops every entry written before `epochMs`; returns how many. Without it, a purge clears L1. */
+  purgeWrittenBefore?(epochMs: number): number
+  /**
+   * Like `set`, but takes over the entry's value (no copy) and counts `sizeBytes` as its size; used
+   * for fills from an L2 read whose value nobody else holds (see MemoryStore.fill).
+   */
+  fill?(key: string, entry: CacheEntry, sizeBytes: number): void | Promise<void>
+}
+
+/** A shared L2: `isAvailable()` false while its breaker is open. */
+export interface L2Store extends CacheStore {
+  /** False while L2 cannot be reached (a RedisStore's open breaker): its counts are then not trusted. @default true */
+  isAvailable?(): boolean
+  /** False when `setFollowedBy` can never pair a write with its follow-up (a Cluster). @default true */
+  readonly canFollowWrites?: boolean
+  /**
+   * `set`, then `followUp` on the connection that carried the write, in the same round trip (see
+   * RedisStore.setFollowedBy). Resolves true when Redis acknowledged both, false when either was not
+   * sent or failed.
+   */
+  setFollowedBy?<T>(key: string, entry: CacheEntry<T>, followUp: WriteFollowUp): Promise<boolean>
+}
+
+/** Options of {@link TieredStore}. */
+export interface TieredStoreOptions {
+  /** The in-process tier, usually a MemoryStore (same clock as `now`). */
+  l1: L1Store
+  /** The shared tier, usually a RedisStore. */
+  l2: L2Store
+  /** Carries invalidations to the other pods; without one, this store trusts its L1 (single process). @default none */
+  bus?: InvalidationBus
+  /** While the bus is down (or L2 unavailable), an L1 entry is served at most this long after it was written here, or after the bus went down. @default '5s' */
+  degradedL1Ttl?: Duration
+  /** Store name, as reported to the Cache. @default 'tiered' */
+  name?: string
+  /**
+   * Distributed single flight for the Cache's `getOrSet({ lock: true })`: a lock, or a function that
+   * builds one for this store (it may read through `store.get` and wait on `store.onKeyNotice`).
+   * createCache passes a RedisLock over the bus's connection. @default none
+   */
+  lock?: DistributedLock | ((store: TieredStore) => DistributedLock) | false
+  /** Clock, epoch ms; give L1 the same one. @default Date.now */
+  now?: () => number
+  /**
+   * L2 and the bus are on the same Redis server: a `set`'s invalidation goes out on the connection
+   * of L2's write, right behind it (`l2.setFollowedBy` with `bus.followWrite`), one round trip
+   * instead of two, in the same order. createCache turns it on. @default false
+   */
+  publishOnL2Connection?: boolean
+}
+
+const TIERED_STORE_OPTIONS = [
+  'l1',
+  'l2',
+  'bus',
+  'degradedL1Ttl',
+  'name',
+  'lock',
+  'now',
+  'publishOnL2Connection',
+] as const
+
+/** Options after defaults and checks. */
+export interface ResolvedTieredStoreOptions {
+  name: string
+  now: () => number
+  degradedL1TtlMs: number
+}
+
+/** Checks `options` (unknown names, the two tiers) and applies the defaults. Throws a CacheOptionError. */
+export function resolveTieredStoreOptions(options: TieredStoreOptions): ResolvedTieredStoreOptions {
+  assertKnownOptions('TieredStore', options, TIERED_STORE_OPTIONS)
+  for (const tier of ['l1', 'l2'] as const) {
+    if (typeof options?.[tier]?.get !== 'function') {
+      throw new CacheOptionError(`TieredStore: option "${tier}" is required and must implement CacheStore`, {
+        option: tier,
+      })
+    }
+  }
+  return {
+    name: options.name ?? 'tiered',
+    now: options.now ?? Date.now,
+    degradedL1TtlMs: parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl'),
+  }
+}
