@@ -10,6 +10,8 @@ export type {
   InvalidationBus,
   WriteNotice,
 } from './invalidation.ts'
+export type { MemoryBusOptions } from './memory-bus.ts'
+export { MemoryBus, MemoryBusHub } from './memory-bus.ts'
 export { RedisBus } from './redis-bus.ts'
 export type { RedisBusOptions } from './redis-bus-options.ts'
 export type { RedisLockOptions } from './redis-lock.ts'
