@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from 'ioredis'
 import type { RedisClient } from './redis-store-options.ts'
 
 /**
@@ -14,6 +15,7 @@ export class ConnectionPool {
     readonly clients: readonly RedisClient[],
     /** Whether the store opened them (and so closes them). */
     readonly owned: boolean,
+    /** Whether the clients are Cluster clients (a command's node depends on its key). */
     readonly isCluster: boolean,
   ) {
     for (const client of clients) {
@@ -49,11 +51,17 @@ export class ConnectionPool {
     return this.clients.indexOf(client)
   }
 
+  /** The nodes a whole-keyspace command (SCAN, INFO, a probe's PING) must reach: every master of a cluster. */
+  masters(client: RedisClient): Redis[] {
+    return this.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
+  }
+
   /** Any client, ready or not (for probes that should see the real error). */
   first(): RedisClient {
     return this.clients[0]!
   }
 
+  /** How many connections are ready now. */
   readyCount(): number {
     let count = 0
     for (const client of this.clients) if (client.status === 'ready') count++

@@ -6,6 +6,9 @@ export interface RetryOptions {
   maxDelayMs?: number
 }
 
+/** Reconnect backoff resolved to milliseconds. */
+export type ResolvedRetryOptions = Required<RetryOptions>
+
 export const DEFAULT_RETRY = { baseDelayMs: 50, maxDelayMs: 1000 } as const
 
 /**
@@ -15,7 +18,7 @@ export const DEFAULT_RETRY = { baseDelayMs: 50, maxDelayMs: 1000 } as const
  */
 export function reconnectDelay(
   attempt: number,
-  options: RetryOptions = {},
+  options: Partial<ResolvedRetryOptions> = {},
   random: () => number = Math.random,
 ): number {
   const base = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs

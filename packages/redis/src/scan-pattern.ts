@@ -2,8 +2,3 @@
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`)
 }
-
-/** SCAN MATCH pattern for `pattern` (our glob: `*` and `?`) under a literal prefix. */
-export function scanPatternFor(prefix: string, pattern: string): string {
-  return escapeGlob(prefix) + pattern
-}
