@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisClient } from './redis-store-options.ts'
+import type { WriteConnection } from './write-connection.ts'
 
 /**
  * The connections a store spreads commands over: round robin across the ready ones, so a
@@ -9,6 +10,7 @@ export class ConnectionPool {
   private cursor = 0
   private everReadyFlag = false
   private readonly readyWaiters = new Set<() => void>()
+  private readonly connections: ReadonlyMap<RedisClient, WriteConnection>
 
   constructor(
     /** Every client of the pool, ready or not. */
@@ -18,6 +20,7 @@ export class ConnectionPool {
     /** Whether the clients are Cluster clients (a command's node depends on its key). */
     readonly isCluster: boolean,
   ) {
+    this.connections = new Map(clients.map((client, id) => [client, { client, id }]))
     for (const client of clients) {
       if (client.status === 'ready') this.everReadyFlag = true
       client.on('ready', () => {
@@ -46,9 +49,9 @@ export class ConnectionPool {
     return undefined
   }
 
-  /** The client's position in the pool: a stable id for the ordered stream of its commands. */
-  indexOf(client: RedisClient): number {
-    return this.clients.indexOf(client)
+  /** The client as a {@link WriteConnection}: its position in the pool is its id. */
+  connection(client: RedisClient): WriteConnection {
+    return this.connections.get(client)!
   }
 
   /** The nodes a whole-keyspace command (SCAN, INFO, a probe's PING) must reach: every master of a cluster. */

@@ -20,6 +20,7 @@ import { type RedisClient, type RedisStoreOptions, resolveRedisStoreOptions } fr
 import { escapeGlob } from './scan-pattern.ts'
 import { StoreEvents } from './store-events.ts'
 import { type EncodedWrite, TagIndex } from './tag-index.ts'
+import type { WriteFollowUp } from './write-connection.ts'
 
 // getMany/setMany chunks: each chunk is one pipelined round trip under its own deadline.
 const BATCH_SIZE = 500
@@ -42,6 +43,8 @@ export class RedisStore implements CacheStore {
   readonly commandTimeoutMs: number
   /** Largest encoded entry accepted, bytes. @default 1048576 */
   readonly maxValueBytes: number
+  /** False on a Cluster, where a follow-up could reach another node than the key's. */
+  readonly canFollowWrites: boolean
   private readonly serializer: Serializer
   private readonly now: () => number
   private readonly connectTimeoutMs: number
@@ -68,6 +71,7 @@ export class RedisStore implements CacheStore {
     this.now = settings.now
     this.events = new StoreEvents(this.name)
     this.pool = openPool(settings)
+    this.canFollowWrites = !this.pool.isCluster
     this.runner = new CommandRunner(settings, this.pool, this.events)
     this.keys = new KeyCommands(this.pool)
     this.tags = new TagIndex(this.prefix, this.keys)
@@ -188,26 +192,15 @@ export class RedisStore implements CacheStore {
     })
   }
 
-  /** False on a Cluster, where `setAndPublish` only writes (its PUBLISH could go to another node than the key). */
-  get canPublishWithWrite(): boolean {
-    return !this.pool.isCluster
-  }
-
   /**
-   * `set`, then on the same connection and in the same write a PUBLISH of `message(stream)` to
-   * `channel` (`stream` is the connection's position in the pool: the connection's commands are one
-   * ordered stream). Redis runs them in order, so a subscriber told about the write finds it done,
-   * and one round trip covers both. Resolves true when Redis acknowledged both; false when it was not
-   * asked (open breaker, no connection, a Cluster, whose PUBLISH may go to another node than the
-   * key) or either failed (reported like a failed `set`): then publish another way.
+   * `set`, then `followUp` on the same connection, in order, in one round trip. Resolves true when
+   * Redis acknowledged both; false when the pair was not attempted (breaker open, no connection; on
+   * a Cluster only the set runs, as `set`) or either failed (reported like a failed `set`). Rejects
+   * only for bad input, like `set`. Redis runs the follow-up after the write, so e.g. a subscriber
+   * told about the write by a PUBLISH follow-up finds it done.
    */
-  async setAndPublish<T>(
-    key: string,
-    entry: CacheEntry<T>,
-    channel: string,
-    message: (stream: number) => string,
-  ): Promise<boolean> {
-    if (this.pool.isCluster) {
+  async setFollowedBy<T>(key: string, entry: CacheEntry<T>, followUp: WriteFollowUp): Promise<boolean> {
+    if (!this.canFollowWrites) {
       await this.set(key, entry)
       return false
     }
@@ -215,7 +208,7 @@ export class RedisStore implements CacheStore {
     const write = this.encode(key, entry)
     return this.runner.run('set', key, false, true, async (client) => {
       const commands = this.writeCommands(client, [write])
-      commands.push(client.publish(channel, message(this.pool.indexOf(client))))
+      commands.push(followUp(this.pool.connection(client)))
       await Promise.all(commands)
       return true
     })

@@ -92,16 +92,15 @@ describe('RedisStore on a cluster: slot-aware batches and every-master scans', (
     expect(left.filter((e) => e !== undefined).map((e) => e!.value % 2)).toEqual(Array(50).fill(0))
   })
 
-  it('setAndPublish writes but leaves the PUBLISH to the caller (it may go to another node)', async () => {
+  it('setFollowedBy only writes (a follow-up may reach another node than the key)', async () => {
     const store = makeStore()
     let asked = 0
-    const published = await store.setAndPublish('item:pub', entry(7), 'ch', () => {
+    const followed = await store.setFollowedBy('item:pub', entry(7), async () => {
       asked++
-      return 'x'
     })
-    expect(published).toBe(false)
+    expect(followed).toBe(false)
     expect(asked).toBe(0)
-    expect(store.canPublishWithWrite).toBe(false)
+    expect(store.canFollowWrites).toBe(false)
     expect((await store.get<number>('item:pub'))?.value).toBe(7)
   })
 

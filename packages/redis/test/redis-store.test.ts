@@ -3,7 +3,7 @@ import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/red
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { RedisStore } from '../src/index.ts'
-import { commandCalls, entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
+import { commandCalls, entry, recordEvents, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 let server: RedisServer
 let raw: Redis
@@ -163,8 +163,8 @@ describe('RedisStore entries', () => {
   })
 })
 
-describe('RedisStore setAndPublish', () => {
-  it('writes, then publishes on the same connection, naming it as the stream', async () => {
+describe('RedisStore setFollowedBy', () => {
+  it('writes, then runs the follow-up on the same connection, which names itself by id', async () => {
     const store = makeStore({ pool: { size: 2 } })
     await vi.waitFor(async () => {
       expect((await store.stats())[0]!.details).toMatchObject({ readyConnections: 2 })
@@ -172,45 +172,77 @@ describe('RedisStore setAndPublish', () => {
     const channel = `${uniquePrefix('ch')}bus`
     const subscriber = new Redis(server.url)
     const messages: string[] = []
+    // Whether each key was already written when its message arrived.
+    const writtenWhenTold: Promise<number>[] = []
     try {
       await subscriber.subscribe(channel)
-      subscriber.on('message', (_c: string, message: string) => messages.push(message))
-      const streams: number[] = []
+      subscriber.on('message', (_c: string, message: string) => {
+        messages.push(message)
+        writtenWhenTold.push(raw.exists(store.keyFor(message.split(' ')[0]!)))
+      })
+      const ids: number[] = []
       for (let i = 0; i < 4; i++) {
-        const published = await store.setAndPublish(`k${i}`, entry(i), channel, (stream) => {
-          streams.push(stream)
-          return `k${i} on ${stream}`
+        const followed = await store.setFollowedBy(`k${i}`, entry(i), ({ client, id }) => {
+          ids.push(id)
+          return client.publish(channel, `k${i} on ${id}`)
         })
-        expect(published).toBe(true)
+        expect(followed).toBe(true)
       }
       expect((await store.getMany<number>(['k0', 'k1', 'k2', 'k3'])).map((e) => e?.value)).toEqual([
         0, 1, 2, 3,
       ])
-      expect(store.canPublishWithWrite).toBe(true)
-      // Round robin over the two connections: each one its own stream.
-      expect([...new Set(streams)].sort()).toEqual([0, 1])
+      expect(store.canFollowWrites).toBe(true)
+      // Round robin over the two connections: each one its own id.
+      expect([...new Set(ids)].sort()).toEqual([0, 1])
       await vi.waitFor(() => expect(messages).toHaveLength(4))
-      expect(messages).toEqual(streams.map((stream, i) => `k${i} on ${stream}`))
+      expect(messages).toEqual(ids.map((id, i) => `k${i} on ${id}`))
+      expect(await Promise.all(writtenWhenTold)).toEqual([1, 1, 1, 1])
     } finally {
       subscriber.disconnect()
     }
   })
 
-  it('refuses bad input before any I/O: no write, no message', async () => {
+  it('refuses bad input before any I/O: no write, no follow-up', async () => {
     const store = makeStore({ maxValueBytes: 100 })
     let asked = 0
-    const message = () => {
+    const followUp = async () => {
       asked++
-      return 'x'
     }
-    await expect(store.setAndPublish('k', entry('x'.repeat(500)), 'ch', message)).rejects.toMatchObject({
+    await expect(store.setFollowedBy('k', entry('x'.repeat(500)), followUp)).rejects.toMatchObject({
       code: 'E_VALUE_TOO_LARGE',
     })
-    await expect(store.setAndPublish('k', entry(10n), 'ch', message)).rejects.toMatchObject({
+    await expect(store.setFollowedBy('k', entry(10n), followUp)).rejects.toMatchObject({
       code: 'E_SERIALIZATION',
     })
     expect(asked).toBe(0)
     expect(await raw.exists(store.keyFor('k'))).toBe(0)
+  })
+
+  it('resolves false, reported like a failed set, when the follow-up fails', async () => {
+    const store = makeStore()
+    const events = recordEvents(store)
+    const followed = await store.setFollowedBy('k', entry('v'), ({ client }) =>
+      client.call('NO-SUCH-COMMAND'),
+    )
+    expect(followed).toBe(false)
+    expect(events).toMatchObject([{ type: 'error', operation: 'set', key: 'k' }])
+    // Redis ran the write before the follow-up.
+    expect((await store.get('k'))?.value).toBe('v')
+  })
+
+  it('resolves false without a follow-up when Redis cannot be asked (no connection, then an open breaker)', async () => {
+    const store = makeStore({ url: 'redis://127.0.0.1:1', connectTimeout: 50 })
+    let asked = 0
+    const followUp = async () => {
+      asked++
+    }
+    expect(await store.setFollowedBy('k', entry('v'), followUp)).toBe(false)
+    await vi.waitFor(async () => {
+      await store.setFollowedBy('k', entry('v'), followUp)
+      expect(store.breakerState).not.toBe('closed')
+    })
+    expect(await store.setFollowedBy('k', entry('v'), followUp)).toBe(false)
+    expect(asked).toBe(0)
   })
 })
 
