@@ -7,7 +7,7 @@ import type { Invalidation } from './invalidation.ts'
  *   1|<sender>|<seq>|<kind>|<payload>
  *
  * The sender is the instance id, or `<instanceId>~<stream>` for a message sent on one of the
- * store's own Redis connections right behind a write (see RedisBus.handOff): every connection is an
+ * store's own Redis connections right behind a write (see RedisBus.followWrite): every connection is an
  * ordered stream with its own sequence numbers, so order and gaps are judged per stream. `~` is not
  * in the instance-id alphabet, so no id can pass for another's stream.
  *

@@ -47,8 +47,8 @@ export interface WriteNotice {
 }
 
 /**
- * Carries invalidations between pods. TieredStore needs only this; RedisBus is the implementation
- * over Redis pub/sub, and a test or another transport can provide its own.
+ * Carries invalidations between pods. TieredStore needs only this: RedisBus implements it over Redis
+ * pub/sub, MemoryBus within one process, and another transport can provide its own.
  */
 export interface InvalidationBus {
   /** This process's id on the bus; its own messages are ignored when they come back. */
