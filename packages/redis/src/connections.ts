@@ -1,4 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
+import { loadIoredis } from './load-ioredis.ts'
 import { ConnectionPool } from './pool.ts'
 import type { RedisClient, ResolvedRedisStoreOptions } from './redis-store-options.ts'
 import { reconnectDelay } from './retry.ts'
@@ -6,12 +7,13 @@ import { type StoreEvents, unavailable } from './store-events.ts'
 
 /**
  * The store's connections: the client it was given, or `poolSize` connections it opens itself to a
- * URL, a Cluster or through Sentinel.
+ * URL, a Cluster or through Sentinel (ioredis is loaded here, on first use).
  */
 export function openPool(settings: ResolvedRedisStoreOptions): ConnectionPool {
   const { source, poolSize: size, retry } = settings
   // Cluster clients have nodes(); no instanceof, so a client from another copy of ioredis is seen too.
   if (source.kind === 'client') return new ConnectionPool([source.client], false, 'nodes' in source.client)
+  const { Cluster, Redis } = loadIoredis()
   // No offline queue: a command on a disconnected client fails at once instead of waiting
   // for a reconnect; retries per request stay small; reconnects go on forever with backoff.
   // No auto-pipelining on a single node: the command runner corks the socket for the tick
