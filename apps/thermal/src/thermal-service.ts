@@ -11,6 +11,11 @@ export const thermalKey = defineKey('thermal:rack:{rackId}:{hash}')
 export const optimizationKey = defineKey('optimization:rack:{rackId}:{hash}')
 export const searchKey = defineKey('search:specs:{hash}')
 
+/** The tag every cached computation over a rack carries; a write to the rack invalidates it. */
+export function rackTag(rackId: number): string {
+  return `rack:${rackId}`
+}
+
 /** Analysis parameters a caller may change (query string). */
 export interface ModelParams {
   supplyC: number
@@ -70,7 +75,7 @@ export class ThermalService {
           }
         },
         // One pod computes; the others wait for its result in Redis (memory only: no-op).
-        { ttl: this.config.thermalTtlMs, lock: true },
+        { ttl: this.config.thermalTtlMs, lock: true, tags: [rackTag(rackId)] },
       ),
     )
   }
@@ -95,7 +100,7 @@ export class ThermalService {
             computeMs: Math.round(performance.now() - started),
           }
         },
-        { ttl: this.config.optimizationTtlMs, lock: true },
+        { ttl: this.config.optimizationTtlMs, lock: true, tags: [rackTag(rackId)] },
       ),
     )
   }
@@ -111,13 +116,13 @@ export class ThermalService {
     )
   }
 
-  /** Drops the rack's analyses and optimizations on every pod (through the bus); returns how many entries went. */
-  async invalidateRack(rackId: number): Promise<number> {
-    const counts = await Promise.all([
-      this.cache.invalidate(thermalKey.pattern({ rackId })),
-      this.cache.invalidate(optimizationKey.pattern({ rackId })),
-    ])
-    return counts[0] + counts[1]
+  /**
+   * Drops the rack's analyses and optimizations on every pod (through the bus) by their tag: the
+   * cost follows the entries that carry it, not the size of the keyspace (as a SCAN would).
+   * Returns how many entries went.
+   */
+  invalidateRack(rackId: number): Promise<number> {
+    return this.cache.invalidateTags([rackTag(rackId)])
   }
 }
 
