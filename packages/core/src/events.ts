@@ -1,4 +1,5 @@
-import type { BreakerState, BusState, InvalidationKind } from './cache-store.ts'
+import type { BreakerState, BusState, InvalidationKind, StoreEvent } from './cache-store.ts'
+import { ListenerSet } from './listener-set.ts'
 
 /** Every event `Cache.on()` can deliver, with its payload. */
 export interface CacheEventMap {
@@ -39,50 +40,61 @@ export type CacheOperation =
   | 'clear'
 
 /**
- * A tiny typed emitter. Listeners live in arrays per event so `has()` is a property read:
- * the Cache checks it before building an event object, so nobody listening costs nothing.
- * A listener that throws is isolated: the call that emitted carries on.
+ * The Cache's typed emitter: one ListenerSet per event, so a throwing listener meets the one policy
+ * of every Strata emitter (`reportListenerError`: the call that emitted carries on, the other
+ * listeners still run, the error becomes a `CacheListenerWarning`). Sets live in a record per
+ * event so `has()` is a property read: the Cache checks it before building an event object, so
+ * nobody listening costs nothing.
  */
 export class CacheEvents {
-  private readonly listeners: { [E in CacheEventName]?: CacheEventListener<E>[] } = {}
-  /** Listener errors are reported here (default: process warning), never thrown. */
-  onListenerError: (error: unknown, event: CacheEventName) => void = (error, event) => {
-    process.emitWarning(`strata-cache: a "${event}" listener threw: ${String(error)}`, 'CacheListenerWarning')
-  }
+  private readonly sets: { [E in CacheEventName]?: ListenerSet<CacheEventMap[E]> } = {}
 
+  /** Adds a listener; returns the function that removes it. */
   on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): () => void {
-    const current = this.listeners[event] as CacheEventListener<E>[] | undefined
-    // Copy on write so an emit in progress is not disturbed.
-    this.listeners[event] = [...(current ?? []), listener] as never
+    const sets = this.sets as Record<E, ListenerSet<CacheEventMap[E]> | undefined>
+    let set = sets[event]
+    if (set === undefined) {
+      set = new ListenerSet<CacheEventMap[E]>(`cache "${event}"`)
+      sets[event] = set
+    }
+    const remove = set.add(listener)
     return () => {
-      const current = this.listeners[event] as CacheEventListener<E>[] | undefined
-      if (!current) return
-      const next = current.filter((l) => l !== listener)
-      this.listeners[event] = (next.length > 0 ? next : undefined) as never
+      remove()
+      if (set.size === 0 && sets[event] === set) sets[event] = undefined
     }
   }
 
+  /** Whether anyone listens to `event`. */
   has(event: CacheEventName): boolean {
-    return this.listeners[event] !== undefined
+    return this.sets[event] !== undefined
   }
 
+  /** Calls every listener of `event`; one that throws is reported, never rethrown. */
   emit<E extends CacheEventName>(event: E, payload: CacheEventMap[E]): void {
-    const list = this.listeners[event] as CacheEventListener<E>[] | undefined
-    if (list === undefined) return
-    for (const listener of list) {
-      try {
-        listener(payload)
-      } catch (error) {
-        try {
-          this.onListenerError(error, event)
-        } catch {
-          // Nothing left to report to.
-        }
+    const set = this.sets[event] as ListenerSet<CacheEventMap[E]> | undefined
+    if (set !== undefined) set.emit(payload)
+  }
+
+  /** Re-emits an event a store raised by itself as the Cache's event of the same name. */
+  relay(event: StoreEvent): void {
+    switch (event.type) {
+      case 'error':
+      case 'bus':
+      case 'invalidate': {
+        if (!this.has(event.type)) return
+        const { type, ...payload } = event
+        this.emit(type, payload as CacheEventMap[typeof type])
+        return
       }
+      case 'breaker':
+        if (this.has('breaker'))
+          this.emit('breaker', { tier: event.tier, state: event.state, previous: event.previous })
+        return
     }
   }
 
+  /** Removes every listener. */
   removeAll(): void {
-    for (const name of Object.keys(this.listeners)) delete this.listeners[name as CacheEventName]
+    for (const name of Object.keys(this.sets)) this.sets[name as CacheEventName] = undefined
   }
 }
