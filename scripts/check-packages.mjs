@@ -1,34 +1,40 @@
-// Checks what we ship, after `pnpm build`: publint on every publishable package, and that
-// `import` and `require` expose the same names (a dual-package mismatch breaks CJS users silently).
-import { readdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { publint } from 'publint'
-import { formatMessage } from 'publint/utils'
+// Checks what we ship, after `pnpm build`; each step is a file under check-packages/:
+// - publint and @arethetypeswrong/cli on each publishable package's packed tarball;
+// - entry-points: each `exports` entry gives the same names to import and require, and loads with
+//   only the packages its package declares and without the optional peers it does not need;
+// - readme-api: each README's `## API` section lists exactly what src/index.ts exports.
+import { rmSync } from 'node:fs'
+import { checkEntryPoints } from './check-packages/entry-points.mjs'
+import { packAll } from './check-packages/packed.mjs'
+import { checkPackedTypes } from './check-packages/packed-types.mjs'
+import { checkPublint } from './check-packages/publint.mjs'
+import { checkReadmeApi } from './check-packages/readme-api.mjs'
+import { publishablePackages } from './check-packages/workspace.mjs'
 
-const root = resolve(import.meta.dirname, '..')
-const require = createRequire(import.meta.url)
-let failures = 0
-
-for (const dir of readdirSync(join(root, 'packages'))) {
-  const pkgDir = join(root, 'packages', dir)
-  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'))
-  if (pkg.private) continue
-  const { messages } = await publint({ pkgDir, strict: true, level: 'warning' })
-  for (const message of messages) {
-    failures++
-    console.error(`${pkg.name}: publint ${message.type}: ${formatMessage(message, pkg)}`)
-  }
-  const esm = Object.keys(await import(pathToFileURL(join(pkgDir, 'dist/index.js')).href)).sort()
-  const cjs = Object.keys(require(join(pkgDir, 'dist/index.cjs'))).sort()
-  const onlyEsm = esm.filter((n) => !cjs.includes(n))
-  const onlyCjs = cjs.filter((n) => !esm.includes(n))
-  if (onlyEsm.length > 0 || onlyCjs.length > 0) {
-    failures++
-    console.error(`${pkg.name}: import and require differ: only ESM [${onlyEsm}], only CJS [${onlyCjs}]`)
-  } else {
-    console.log(`${pkg.name}: publint clean, ${esm.length} exports identical in ESM and CJS`)
-  }
+const packages = publishablePackages()
+const failures = []
+const timings = []
+const step = async (name, check) => {
+  const start = performance.now()
+  failures.push(...(await check()))
+  timings.push(`${name} ${((performance.now() - start) / 1000).toFixed(1)} s`)
 }
-process.exit(failures === 0 ? 0 : 1)
+
+let packed
+await step('pack', async () => {
+  packed = await packAll(packages)
+  return []
+})
+try {
+  await step('publint', () => checkPublint(packages, packed.tarballs))
+  await step('attw', () => checkPackedTypes(packages, packed.tarballs))
+} finally {
+  rmSync(packed.destination, { recursive: true, force: true })
+}
+await step('entry points', () => checkEntryPoints(packages))
+await step('README API', () => checkReadmeApi(packages))
+
+for (const failure of failures) console.error(`✗ ${failure}`)
+console.log(`check-packages: ${timings.join(', ')}`)
+if (failures.length > 0) console.error(`check-packages: ${failures.length} problem(s)`)
+process.exit(failures.length === 0 ? 0 : 1)
