@@ -106,3 +106,18 @@ export function assertKnownOptions(
     }
   }
 }
+
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  CacheErrorCode.INVALID_KEY,
+  CacheErrorCode.INVALID_PATTERN,
+  CacheErrorCode.INVALID_DURATION,
+  CacheErrorCode.INVALID_OPTION,
+  CacheErrorCode.SERIALIZATION,
+  CacheErrorCode.VALUE_TOO_LARGE,
+  CacheErrorCode.CLOSED,
+])
+
+/** True for a CacheError the caller's input caused (a bad key, option or value, a closed cache): the caller's to fix. */
+export function isInputError(error: unknown): boolean {
+  return CacheError.is(error) && INPUT_ERROR_CODES.has(error.code)
+}

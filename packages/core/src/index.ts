@@ -1,18 +1,14 @@
-export type {
-  CacheOptions,
-  CacheStats,
-  GetOptions,
-  GetOrSetOptions,
-  HealthReport,
-  HealthStatus,
-  Loader,
-  LoaderContext,
-  SetOptions,
-  WrapOptions,
-} from './cache.ts'
 export { Cache } from './cache.ts'
+export type { CacheStats } from './cache-counters.ts'
 export type { CacheEntry } from './cache-entry.ts'
 export { createEntry, isFresh, isServable } from './cache-entry.ts'
+export type {
+  CacheOptions,
+  GetOptions,
+  GetOrSetOptions,
+  SetOptions,
+  WrapOptions,
+} from './cache-options.ts'
 export type {
   BreakerState,
   BusState,
@@ -42,6 +38,7 @@ export {
 } from './errors.ts'
 export type { CacheEventListener, CacheEventMap, CacheEventName, CacheOperation } from './events.ts'
 export { CacheEvents } from './events.ts'
+export type { HealthReport, HealthStatus } from './health-report.ts'
 export type { KeyBuilder, KeyParams, KeyParamValue } from './key-schema.ts'
 export {
   defineKey,
@@ -55,5 +52,6 @@ export {
   validatePattern,
   validateTags,
 } from './key-schema.ts'
+export type { Loader, LoaderContext } from './loader-run.ts'
 export type { Serializer } from './serializer.ts'
 export { JsonSerializer, jsonSerializer } from './serializer.ts'
