@@ -22,7 +22,7 @@ function createAjv(coerceTypes: boolean): Ajv {
  * The validator compiler of every app's routes (`schema: { params, querystring, body }`). A body
  * is checked as sent: `"42"` is not a number and `42` is not a name. Path parameters and query
  * strings are text on the wire, so they are read as their schema's type: `"42"` becomes the
- * integer 42 for `{ type: 'integer' }`. A failure is a 400 {@link HttpError} whose message names
+ * integer 42 for `{ type: 'integer' }`, and an empty query value (`?limit=`) counts as absent. A failure is a 400 {@link HttpError} whose message names
  * the value and says what it must be (see {@link validationError}).
  */
 export function requestValidatorCompiler(): FastifySchemaCompiler<AnySchema> {
@@ -32,10 +32,18 @@ export function requestValidatorCompiler(): FastifySchemaCompiler<AnySchema> {
     const part = (httpPart ?? 'body') as HttpPart
     const validate = (part === 'body' ? asSent : fromText).compile(schema)
     return (data: unknown) => {
+      // `?limit=` says nothing: the parameter is absent, and its default (if any) applies.
+      if (part === 'querystring') dropEmptyValues(data)
       // Reading text as a number rewrites the request's values in place: keep them as sent.
       const sent = part !== 'body' && data !== null && typeof data === 'object' ? { ...data } : data
       if (validate(data)) return true
       return { error: validationError(validate.errors?.[0], schema, part, sent) }
     }
   }
+}
+
+function dropEmptyValues(query: unknown): void {
+  if (query === null || typeof query !== 'object') return
+  const values = query as Record<string, unknown>
+  for (const name of Object.keys(values)) if (values[name] === '') delete values[name]
 }
