@@ -8,7 +8,7 @@ import {
 import { assertKnownOptions } from '@strata-cache/core/internal'
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis'
 import { type CircuitBreakerOptions, DEFAULT_BREAKER } from './circuit-breaker.ts'
-import { DEFAULT_RETRY, type ResolvedRetryOptions } from './retry.ts'
+import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.ts'
 
 /** Either kind of ioredis client the store runs commands on. */
 export type RedisClient = Redis | Cluster
@@ -70,12 +70,7 @@ export interface RedisStoreOptions {
   /** How long the first operations wait for the very first connection, before failing fast. @default 1000 (ms) */
   connectTimeout?: Duration
   /** Reconnect backoff: exponential with jitter between `baseDelay` and `maxDelay`. @default { baseDelay: 50, maxDelay: 1000 } */
-  retry?: {
-    /** First reconnect delay; doubles on every attempt. @default 50 (ms) */
-    baseDelay?: Duration
-    /** Ceiling of the reconnect delay. @default 1000 (ms) */
-    maxDelay?: Duration
-  }
+  retry?: RetryOptions
   /** Circuit breaker thresholds. @default { failureThreshold: 5, failureRatio: 0.5, minimumCalls: 20, window: '10s', probeInterval: '500ms' } */
   breaker?: BreakerOptions
   /** Turns values into text. @default jsonSerializer from @strata-cache/core */
@@ -157,8 +152,8 @@ export function validatePrefix(prefix: unknown, owner: string): asserts prefix i
   }
 }
 
-/** The `retry` option in ms, defaults applied; `owner` names the component in errors. */
-export function resolveRetryOptions(retry: RedisStoreOptions['retry'], owner: string): ResolvedRetryOptions {
+/** {@link RetryOptions} in ms, defaults applied; `owner` names the component in errors. */
+export function resolveRetryOptions(retry: RetryOptions | undefined, owner: string): ResolvedRetryOptions {
   assertKnownOptions(`${owner} retry`, retry, RETRY_OPTIONS)
   return {
     baseDelayMs: parseDuration(retry?.baseDelay ?? DEFAULT_RETRY.baseDelayMs, 'retry.baseDelay'),

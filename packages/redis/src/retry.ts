@@ -1,13 +1,18 @@
-/** How reconnection attempts are spaced. */
+import type { Duration } from '@strata-cache/core'
+
+/** How reconnection attempts are spaced: exponential from `baseDelay` up to `maxDelay`, with jitter. */
 export interface RetryOptions {
-  /** First reconnect delay, ms; doubles on every attempt. @default 50 */
-  baseDelayMs?: number
-  /** Ceiling of the reconnect delay, ms. @default 1000 */
-  maxDelayMs?: number
+  /** First reconnect delay; doubles on every attempt. @default 50 (ms) */
+  baseDelay?: Duration
+  /** Ceiling of the reconnect delay. @default 1000 (ms) */
+  maxDelay?: Duration
 }
 
-/** Reconnect backoff resolved to milliseconds. */
-export type ResolvedRetryOptions = Required<RetryOptions>
+/** {@link RetryOptions} resolved to milliseconds. */
+export interface ResolvedRetryOptions {
+  baseDelayMs: number
+  maxDelayMs: number
+}
 
 export const DEFAULT_RETRY = { baseDelayMs: 50, maxDelayMs: 1000 } as const
 

@@ -1,6 +1,6 @@
 import type { BreakerState } from '@strata-cache/core'
+import { CircuitBreaker } from '@strata-cache/redis/internal'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { CircuitBreaker } from '../src/index.ts'
 
 /** A breaker whose probe answers as `healthy` says, on fake timers and a manual clock. */
 function setup(options: ConstructorParameters<typeof CircuitBreaker>[0] = {}) {

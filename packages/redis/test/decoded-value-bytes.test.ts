@@ -1,7 +1,8 @@
 import { JsonSerializer, jsonSerializer } from '@strata-cache/core'
+import { decodedValueBytes, decodeEntry, encodeEntry } from '@strata-cache/redis/internal'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decodedValueBytes, decodeEntry, encodeEntry, RedisStore } from '../src/index.ts'
+import { RedisStore } from '../src/index.ts'
 import { entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 const value = { name: 'rack-é', units: [{ u: 0 }], at: new Date(Date.UTC(2026, 0, 1)) }

@@ -1,5 +1,5 @@
+import { escapeGlob, reconnectDelay } from '@strata-cache/redis/internal'
 import { describe, expect, it } from 'vitest'
-import { escapeGlob, reconnectDelay } from '../src/index.ts'
 
 describe('reconnectDelay', () => {
   it('doubles from the base delay up to the cap', () => {
