@@ -1,5 +1,5 @@
 import { CacheCounters, type CacheStats } from './cache-counters.ts'
-import { type CacheEntry, createEntry } from './cache-entry.ts'
+import { type CacheEntry, createEntry, isFresh, isServable } from './cache-entry.ts'
 import {
   CACHE_OPTIONS,
   type CacheDefaults,
@@ -70,18 +70,8 @@ export class Cache {
 
   /** A fresh value, or undefined. `{ allowStale: true }` also returns a value within grace. */
   get<T>(key: string, options?: GetOptions): Promise<T | undefined> {
-    // L1 fast path. The key is not validated here: only validated keys are ever written through a
-    // Cache, so a hit proves the key valid; a miss validates before any I/O below.
-    const peek = this.peek
-    if (peek !== undefined && typeof key === 'string') {
-      const now = this.now()
-      const entry = peek<T>(key, now)
-      if (entry !== undefined && now < entry.expiresAt) {
-        this.counters.hit(key, entry, false)
-        return Promise.resolve(entry.value)
-      }
-    }
-    return this.getSlow<T>(key, options)
+    const hit = this.peekFresh<T>(key)
+    return hit !== undefined ? Promise.resolve(hit.value) : this.getSlow<T>(key, options)
   }
 
   private async getSlow<T>(key: string, options: GetOptions | undefined): Promise<T | undefined> {
@@ -89,25 +79,15 @@ export class Cache {
     validateKey(key)
     const started = this.events.has('operation') ? performance.now() : 0
     const entry = await this.readStore<T>(key)
-    const now = this.now()
-    let result: T | undefined
-    if (entry !== undefined && now < entry.expiresAt) {
-      this.counters.hit(key, entry, false)
-      result = entry.value
-    } else if (entry !== undefined && options?.allowStale === true && now < entry.staleUntil) {
-      this.counters.hit(key, entry, true)
-      result = entry.value
-    } else {
-      this.counters.miss(key)
-    }
+    const served = this.serve(key, entry, this.now(), options?.allowStale === true)
     if (started !== 0)
       this.emitOperation(
         'get',
         started,
         key,
-        result === undefined ? undefined : (entry?.tier ?? this.store.name),
+        served === undefined ? undefined : (served.tier ?? this.store.name),
       )
-    return result
+    return served?.value
   }
 
   /** Values for many keys in one round trip where the store can; same order as `keys`. */
@@ -128,19 +108,7 @@ export class Cache {
     }
     const now = this.now()
     const allowStale = options?.allowStale === true
-    const values = entries.map((entry, i) => {
-      const key = keys[i]!
-      if (entry !== undefined && now < entry.expiresAt) {
-        this.counters.hit(key, entry, false)
-        return entry.value
-      }
-      if (entry !== undefined && allowStale && now < entry.staleUntil) {
-        this.counters.hit(key, entry, true)
-        return entry.value
-      }
-      this.counters.miss(key)
-      return undefined
-    })
+    const values = entries.map((entry, i) => this.serve(keys[i]!, entry, now, allowStale)?.value)
     if (started !== 0) this.emitOperation('getMany', started)
     return values
   }
@@ -151,16 +119,8 @@ export class Cache {
    * one slower than `softTimeout` serves the stale value. `hardTimeout` bounds any caller's wait.
    */
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
-    const peek = this.peek
-    if (peek !== undefined && typeof key === 'string') {
-      const now = this.now()
-      const entry = peek<T>(key, now)
-      if (entry !== undefined && now < entry.expiresAt) {
-        this.counters.hit(key, entry, false)
-        return Promise.resolve(entry.value)
-      }
-    }
-    return this.getOrSetSlow(key, loader, options)
+    const hit = this.peekFresh<T>(key)
+    return hit !== undefined ? Promise.resolve(hit.value) : this.getOrSetSlow(key, loader, options)
   }
 
   private async getOrSetSlow<T>(
@@ -182,12 +142,13 @@ export class Cache {
 
     const entry = await this.loads.read<T>(key)
     const now = this.now()
-    if (entry !== undefined && now < entry.expiresAt) {
+    if (entry !== undefined && isFresh(entry, now)) {
       this.counters.hit(key, entry, false)
       if (started !== 0) this.emitOperation('getOrSet', started, key, entry.tier ?? this.store.name)
       return entry.value
     }
-    const stale = entry !== undefined && now < entry.staleUntil ? entry : undefined
+    // A value within grace is counted when (and if) it is served, by the loader run.
+    const stale = entry !== undefined && isServable(entry, now) ? entry : undefined
     if (stale === undefined) this.counters.miss(key)
     try {
       return await this.loads.join(key, loader, settings, stale)
@@ -312,6 +273,43 @@ export class Cache {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  /**
+   * The L1 fast path of get and getOrSet: a fresh entry the in-process tier holds, counted as a hit;
+   * else undefined, and the caller takes its async path. The key is not validated here: only
+   * validated keys are ever written through a Cache, so a hit proves the key valid; a miss
+   * validates before any I/O.
+   */
+  private peekFresh<T>(key: string): CacheEntry<T> | undefined {
+    const peek = this.peek
+    if (peek === undefined || typeof key !== 'string') return undefined
+    const now = this.now()
+    const entry = peek<T>(key, now)
+    if (entry === undefined || !isFresh(entry, now)) return undefined
+    this.counters.hit(key, entry, false)
+    return entry
+  }
+
+  /**
+   * The one freshness rule of a read: a fresh entry is a hit, one within grace a stale hit when the
+   * caller allows it, anything else a miss. Returns the entry served.
+   */
+  private serve<T>(
+    key: string,
+    entry: CacheEntry<T> | undefined,
+    now: number,
+    allowStale: boolean,
+  ): CacheEntry<T> | undefined {
+    if (entry !== undefined) {
+      const fresh = isFresh(entry, now)
+      if (fresh || (allowStale && isServable(entry, now))) {
+        this.counters.hit(key, entry, !fresh)
+        return entry
+      }
+    }
+    this.counters.miss(key)
+    return undefined
+  }
 
   /**
    * The one path of every local invalidation: shared reads and running loaders it touches are
