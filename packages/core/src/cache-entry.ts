@@ -7,6 +7,7 @@ export interface CacheEntry<T = unknown> {
   expiresAt: number
   /** May be served stale (grace) until this instant, epoch ms; always >= expiresAt. */
   staleUntil: number
+  /** Tags `invalidateTags` removes the entry by. */
   tags?: readonly string[]
   /**
    * Name of the tier that produced this entry on a read (set by stores, never stored by callers).

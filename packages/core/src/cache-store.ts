@@ -9,25 +9,37 @@ import type { CacheEntry } from './cache-entry.ts'
  * refused with a CacheError before anything is written (the previous entry stays).
  */
 export interface CacheStore {
+  /** The tier's name in events, stats and health (`'memory'`, `'redis'`, ...); an entry's `tier` defaults to it. */
   readonly name: string
+  /**
+   * The entry under `key`, fresh or within grace; undefined when absent or past `staleUntil`.
+   * Rejects when the store cannot answer (the Cache turns that into a miss and an `error` event).
+   */
   get<T>(key: string): Promise<CacheEntry<T> | undefined>
+  /**
+   * Writes `entry` under `key`, held until its `staleUntil`. Rejects with a CacheError
+   * (E_SERIALIZATION, E_VALUE_TOO_LARGE) before writing anything when the value cannot be stored.
+   */
   set<T>(key: string, entry: CacheEntry<T>): Promise<void>
+  /** Removes one entry; resolves whether the store had it. */
   delete(key: string): Promise<boolean>
-  /** Glob with `*` and `?`; returns how many entries were removed. */
+  /** Removes every entry whose key matches the glob (`*`, `?`); resolves how many were removed. */
   deletePattern(pattern: string): Promise<number>
-  /** Removes every entry carrying any of the tags; returns how many were removed. */
+  /** Removes every entry carrying any of the tags; resolves how many were removed. */
   deleteTags(tags: readonly string[]): Promise<number>
   /** Removes only this store's own entries (its prefix), never another application's. */
   clear(): Promise<void>
+  /** Releases the store's connections and timers; the store serves no call afterwards. */
   close(): Promise<void>
-  /** Batched where the store can; same order as keys. */
+  /** Many entries in one call, batched where the store can; same order as `keys`. Without it the Cache calls `get` per key. */
   getMany?<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]>
+  /** Writes many entries, batched where the store can. */
   setMany?<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void>
-  /** Figures per tier for `Cache.stats()`. */
+  /** Figures per tier for `Cache.stats()`. Without it the Cache reports one available row. */
   stats?(): Promise<TierStats[]>
-  /** Checks per tier for `Cache.health()`. */
+  /** Checks per tier for `Cache.health()`. Without it the store counts as up. */
   health?(): Promise<TierHealth[]>
-  /** Events the store raises by itself (errors it absorbed, breaker and bus changes, bus invalidations). */
+  /** Subscribes to the events the store raises by itself (errors it absorbed, breaker and bus changes, bus invalidations); returns the unsubscribe function. */
   subscribe?(listener: StoreEventListener): () => void
   /**
    * Synchronous read of an in-process tier, for the L1-hit fast path. Returns undefined when the
@@ -53,41 +65,60 @@ export interface DistributedLock {
   waitFor<T>(key: string, waitMs: number): Promise<CacheEntry<T> | undefined>
 }
 
+/** The right to load one key, held by one process at a time. */
 export interface LockLease {
   /** False once the lease expired or was taken over (the fencing check); then do not write. */
   isValid(): Promise<boolean>
+  /** Gives the lease up, so waiting processes read the value (or load) at once. */
   release(): Promise<void>
 }
 
+/** Whether a tier answers. */
 export type TierStatus = 'up' | 'down'
 
 /** Per-tier figures. Stores fill what they know; unknown figures are left out. */
 export interface TierStats {
+  /** The tier's name. */
   tier: string
+  /** Whether the tier answered. */
   available: boolean
+  /** Entries it holds. */
   entries?: number
+  /** Bytes its entries take. */
   bytes?: number
+  /** Entries it dropped to stay within its bounds. */
   evictions?: number
+  /** Reads it answered with an entry. */
   hits?: number
+  /** Reads it answered with nothing. */
   misses?: number
+  /** Failures it absorbed. */
   errors?: number
   /** Anything else the tier reports (Redis INFO figures, breaker state, bus counters). */
   details?: Record<string, unknown>
 }
 
+/** One tier's health check. */
 export interface TierHealth {
+  /** The tier's name. */
   tier: string
+  /** Whether it answered. */
   status: TierStatus
   /** Round trip of the check, when it made one. */
   latencyMs?: number
+  /** Why it is down, when it is. */
   message?: string
   /** Whether the Cache can still serve without this tier (true for an L2 behind an L1, or a bus). */
   optional?: boolean
+  /** Anything else the check found. */
   details?: Record<string, unknown>
 }
 
+/** A circuit breaker's state: `open` sends no command to the tier, `half-open` is probing it. */
 export type BreakerState = 'closed' | 'open' | 'half-open'
+/** The invalidation bus's state: `gap` and `dropped` mean notices may have been missed (L1 is dropped). */
 export type BusState = 'connected' | 'disconnected' | 'gap' | 'dropped'
+/** What an invalidation names: keys, a glob pattern, tags, or the whole store. */
 export type InvalidationKind = 'key' | 'pattern' | 'tags' | 'clear'
 
 /** What a store may report on its own; the Cache re-emits these as its events. */
@@ -104,4 +135,5 @@ export type StoreEvent =
       tags?: readonly string[]
     }
 
+/** Receives a store's events; see `CacheStore.subscribe`. */
 export type StoreEventListener = (event: StoreEvent) => void

@@ -33,6 +33,7 @@ import { tierHealth, tierStats } from './tier-report.ts'
  * loaders, turns store failures into misses and emits typed events; the store does the storing.
  */
 export class Cache {
+  /** The store this Cache reads and writes (given as option `store`). */
   readonly store: CacheStore
   private readonly events = new CacheEvents()
   private readonly counters: CacheCounters

@@ -19,11 +19,13 @@ export type CacheErrorCode = (typeof CacheErrorCode)[keyof typeof CacheErrorCode
 /** Marks our errors across duplicate ESM/CJS copies of this package, where `instanceof` fails. */
 const brand = Symbol.for('@strata-cache/error')
 
+/** Options of the CacheError constructors. */
 export interface CacheErrorOptions {
+  /** The underlying error, as `error.cause`. @default undefined */
   cause?: unknown
-  /** The cache key involved, when there is one. */
+  /** The cache key involved, when there is one. @default undefined */
   key?: string
-  /** The option involved, when the error is about configuration. */
+  /** The option involved, when the error is about configuration. @default undefined */
   option?: string
 }
 

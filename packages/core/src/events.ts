@@ -5,8 +5,11 @@ import { ListenerSet } from './listener-set.ts'
 export interface CacheEventMap {
   /** A read found a value. `stale` is true when it was served within grace. */
   hit: { key: string; tier: string; stale: boolean }
+  /** A read found nothing servable. */
   miss: { key: string }
+  /** An entry was written (by `set` or a loader run). */
   set: { key: string; ttlMs: number; tags?: readonly string[] }
+  /** `delete` ran; `deleted` says whether the authoritative tier had the key. */
   delete: { key: string; deleted: boolean }
   /** `count` is what the authoritative tier removed (local invalidations only). */
   invalidate: {
@@ -21,14 +24,19 @@ export interface CacheEventMap {
   loader: { key: string; durationMs: number; ok: boolean; error?: unknown }
   /** An error the cache absorbed (an L2 failure, a corrupt entry) or passed on to a caller. */
   error: { operation: string; tier: string; error: unknown; key?: string }
+  /** A tier's circuit breaker changed state. */
   breaker: { tier: string; state: BreakerState; previous: BreakerState }
+  /** The invalidation bus changed state; `dropped` counts notices lost. */
   bus: { state: BusState; reason?: string; dropped?: number }
   /** Timing of a completed facade operation, emitted only while someone listens. */
   operation: { operation: CacheOperation; durationMs: number; key?: string; tier?: string }
 }
 
+/** The name of an event `Cache.on()` delivers. */
 export type CacheEventName = keyof CacheEventMap
+/** A listener of one Cache event. */
 export type CacheEventListener<E extends CacheEventName> = (event: CacheEventMap[E]) => void
+/** The facade operation an `operation` event times. */
 export type CacheOperation =
   | 'get'
   | 'set'
