@@ -5,6 +5,7 @@
  */
 export type { DeadlineInfo, DeadlineOptions } from './deadline.ts'
 export { withDeadline } from './deadline.ts'
+export { parseOptionalDuration } from './duration.ts'
 export { assertKnownOptions } from './errors.ts'
 export { CacheEvents } from './events.ts'
 export { globMatcher, globToRegExp } from './key-schema.ts'
