@@ -1,6 +1,6 @@
 export { LOADER_BUCKETS, OPERATION_BUCKETS } from './buckets.ts'
 export type { KeyPatternFn } from './labels.ts'
-export { errorTypeOf, OVERFLOW_PATTERN } from './labels.ts'
+export { OVERFLOW_PATTERN } from './labels.ts'
 export { openTelemetryMetrics, prometheusMetrics } from './lazy-exporters.ts'
 export type { OpenTelemetryMetricsOptions } from './open-telemetry-metrics.ts'
 export type { PrometheusMetricsOptions } from './prometheus-metrics.ts'
