@@ -1,5 +1,4 @@
 import type { CacheStatus, CacheStatusTracker } from '@strata-cache/app-kit'
-import { badRequest } from '@strata-cache/app-kit'
 import { type Cache, defineKey, hashParams } from '@strata-cache/core'
 import type { Config } from './config.ts'
 import { type OptimizationResult, optimizePlacement } from './placement-optimizer.ts'
@@ -16,7 +15,7 @@ export function rackTag(rackId: number): string {
   return `rack:${rackId}`
 }
 
-/** Analysis parameters a caller may change (query string). */
+/** Analysis parameters a caller may change: supply air and hotspot threshold, in °C. */
 export interface ModelParams {
   supplyC: number
   thresholdC: number
@@ -124,29 +123,4 @@ export class ThermalService {
   invalidateRack(rackId: number): Promise<number> {
     return this.cache.invalidateTags([rackTag(rackId)])
   }
-}
-
-/** Reads `supplyC` and `thresholdC` from a query string, with a 400 naming a bad one. */
-export function parseModelParams(query: Record<string, string | undefined>): ModelParams {
-  return {
-    supplyC: decimal(query.supplyC, 'supplyC', FINE_MODEL.supplyC, 5, 35),
-    thresholdC: decimal(query.thresholdC, 'thresholdC', FINE_MODEL.thresholdC, 15, 60),
-  }
-}
-
-function decimal(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined || value === '') return fallback
-  const n = Number(value)
-  if (!/^-?\d+(\.\d+)?$/.test(value) || n < min || n > max) {
-    throw badRequest(
-      `query parameter ${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    )
-  }
-  return n
 }
