@@ -1,5 +1,6 @@
 import { buildAppServer } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
+import { Gauge } from 'prom-client'
 import type { Config } from './config.ts'
 import { openDatabase } from './database.ts'
 import { RackRepository } from './rack-repository.ts'
@@ -34,7 +35,17 @@ export function buildServer(config: Config): FastifyInstance {
     },
     routes(app, { resources: db, cache, registry, tracker }) {
       const repository = new RackRepository(db)
-      const thermal = new ThermalService(repository, cache, tracker, config)
+      const inFlight = new Gauge({
+        name: 'thermal_computations_in_flight',
+        help: 'Thermal analyses and optimizations this pod is computing',
+        labelNames: ['kind'],
+        registers: [registry],
+      })
+      for (const kind of ['analysis', 'optimization']) inFlight.set({ kind }, 0)
+      const thermal = new ThermalService(repository, cache, tracker, config, (kind) => {
+        inFlight.inc({ kind })
+        return () => inFlight.dec({ kind })
+      })
       healthRoutes(app, { cache, db, registry, adminToken: config.adminToken })
       rackRoutes(app, new RackService(repository, thermal), thermal)
       specRoutes(app, thermal)

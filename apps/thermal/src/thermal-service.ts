@@ -44,6 +44,12 @@ export interface RackOptimization extends OptimizationResult {
   computeMs: number
 }
 
+/** The model computations the service runs on a cache miss. */
+export type ComputationKind = 'analysis' | 'optimization'
+
+/** Told when a computation starts; the function it returns is called when it ends (either way). */
+export type ComputationHook = (kind: ComputationKind, rackId: number) => () => void
+
 /** The cached computations of the service, and the invalidation that keeps them right. */
 export class ThermalService {
   constructor(
@@ -51,6 +57,7 @@ export class ThermalService {
     private readonly cache: Cache,
     private readonly tracker: CacheStatusTracker,
     private readonly config: Config,
+    private readonly onComputation: ComputationHook = () => () => {},
   ) {}
 
   /** Inlet temperature per unit, hotspots and heat load; hundreds of ms cold, cached THERMAL_TTL. */
@@ -59,20 +66,21 @@ export class ThermalService {
     return this.tracker.observe(key, () =>
       this.cache.getOrSet(
         key,
-        async () => {
-          const started = performance.now()
-          const { rack, layout } = this.racks.layout(rackId)
-          const result = await runCooperatively(solveThermal(layout, { ...FINE_MODEL, ...params }))
-          return {
-            rackId,
-            rackName: rack.name,
-            heightU: rack.heightU,
-            ...params,
-            ...result,
-            computedAt: new Date().toISOString(),
-            computeMs: Math.round(performance.now() - started),
-          }
-        },
+        () =>
+          this.computing('analysis', rackId, async () => {
+            const started = performance.now()
+            const { rack, layout } = this.racks.layout(rackId)
+            const result = await runCooperatively(solveThermal(layout, { ...FINE_MODEL, ...params }))
+            return {
+              rackId,
+              rackName: rack.name,
+              heightU: rack.heightU,
+              ...params,
+              ...result,
+              computedAt: new Date().toISOString(),
+              computeMs: Math.round(performance.now() - started),
+            }
+          }),
         // One pod computes; the others wait for its result in Redis (memory only: no-op).
         { ttl: this.config.thermalTtlMs, lock: true, tags: [rackTag(rackId)] },
       ),
@@ -85,20 +93,24 @@ export class ThermalService {
     return this.tracker.observe(key, () =>
       this.cache.getOrSet(
         key,
-        async () => {
-          const started = performance.now()
-          const { layout } = this.racks.layout(rackId)
-          const result = await runCooperatively(
-            optimizePlacement(layout, { maxEvaluations: this.config.optimizationEvaluations, model: params }),
-          )
-          return {
-            rackId,
-            ...params,
-            ...result,
-            computedAt: new Date().toISOString(),
-            computeMs: Math.round(performance.now() - started),
-          }
-        },
+        () =>
+          this.computing('optimization', rackId, async () => {
+            const started = performance.now()
+            const { layout } = this.racks.layout(rackId)
+            const result = await runCooperatively(
+              optimizePlacement(layout, {
+                maxEvaluations: this.config.optimizationEvaluations,
+                model: params,
+              }),
+            )
+            return {
+              rackId,
+              ...params,
+              ...result,
+              computedAt: new Date().toISOString(),
+              computeMs: Math.round(performance.now() - started),
+            }
+          }),
         { ttl: this.config.optimizationTtlMs, lock: true, tags: [rackTag(rackId)] },
       ),
     )
@@ -113,6 +125,15 @@ export class ThermalService {
         ttl: this.config.searchTtlMs,
       }),
     )
+  }
+
+  private async computing<T>(kind: ComputationKind, rackId: number, compute: () => Promise<T>): Promise<T> {
+    const done = this.onComputation(kind, rackId)
+    try {
+      return await compute()
+    } finally {
+      done()
+    }
   }
 
   /**

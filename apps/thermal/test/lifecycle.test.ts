@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { until } from '@strata-cache/test-suite/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runToExit, startPod } from './pods.ts'
 
@@ -69,9 +70,21 @@ describe('graceful shutdown', () => {
     })
     const racks = (await pod.json<{ racks: { id: number }[] }>('/api/racks')).body.racks
     expect(racks.length).toBe(3)
-    // An optimization takes a while; SIGTERM arrives while it runs.
+    // An optimization takes a while; SIGTERM arrives once the pod reports it running.
+    let answered = false
     const inFlight = pod.json<{ evaluations: number }>(`/api/racks/${racks[0]!.id}/optimization`)
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    void inFlight.then(() => {
+      answered = true
+    })
+    await until(
+      async () => {
+        expect(answered, 'the optimization answered before the pod reported it running').toBe(false)
+        const metrics = await (await pod.get('/metrics')).text()
+        return /^thermal_computations_in_flight\{kind="optimization"\} [1-9]/m.test(metrics)
+      },
+      15_000,
+      'the optimization running (thermal_computations_in_flight)',
+    )
     pod.signal('SIGTERM')
     const response = await inFlight
     expect(response.status).toBe(200)
