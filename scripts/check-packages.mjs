@@ -1,5 +1,5 @@
 // Checks what we ship, after `pnpm build`; each step is a file under check-packages/:
-// - publint and @arethetypeswrong/cli on each publishable package's packed tarball;
+// - publint and @arethetypeswrong on each publishable package's packed tarball;
 // - entry-points: each `exports` entry gives the same names to import and require, and loads with
 //   only the packages its package declares and without the optional peers it does not need;
 // - readme-api: each README's `## API` section lists exactly what src/index.ts exports.
