@@ -1,50 +1,61 @@
 import {
   cacheStatsBody,
   clearCache,
+  idParam,
   invalidatePattern,
   metricsHandler,
-  parseId,
+  patternBody,
   requireAdminToken,
   tierSummary,
 } from '@strata-cache/app-kit'
 import type { Cache } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
-import type { DeviceRepository } from './device-repository.ts'
 import type { DeviceService } from './device-service.ts'
+
+const name = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'a string of 1 to 200 characters',
+} as const
 
 const deviceBody = {
   type: 'object',
   required: ['name'],
   additionalProperties: false,
-  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { name },
 } as const
 
+/** `{ "name"?: string }`, or no body at all. */
 const keyBody = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
-} as const
-
-const invalidateBody = {
   type: 'object',
-  required: ['pattern'],
+  nullable: true,
+  description: 'an object such as {"name": "ci"}, or nothing',
   additionalProperties: false,
-  properties: { pattern: { type: 'string' } },
+  properties: { name },
 } as const
 
-/** Every endpoint of the service. */
+const deviceParams = {
+  type: 'object',
+  required: ['deviceId'],
+  properties: { deviceId: idParam('deviceId') },
+} as const
+const keyParams = { type: 'object', required: ['keyId'], properties: { keyId: idParam('keyId') } } as const
+
+type DeviceParams = { deviceId: number }
+
+/** Every endpoint of the service: a route reads the request, calls the service and shapes the reply. */
 export function routes(
   app: FastifyInstance,
   deps: {
-    devices: DeviceRepository
     service: DeviceService
     cache: Cache
     registry: Registry
     adminToken: string | undefined
   },
 ): void {
-  const { devices, service, cache, registry } = deps
+  const { service, cache, registry } = deps
   const admin = requireAdminToken(deps.adminToken)
 
   app.get('/health', async () => ({ status: 'ok' }))
@@ -52,36 +63,41 @@ export function routes(
   app.post<{ Body: { name: string } }>(
     '/api/devices',
     { schema: { body: deviceBody } },
+    async (request, reply) => reply.code(201).send(service.create(request.body.name)),
+  )
+
+  app.get<{ Params: DeviceParams }>(
+    '/api/devices/:deviceId',
+    { schema: { params: deviceParams } },
+    async (request) => service.device(request.params.deviceId),
+  )
+
+  app.get<{ Params: DeviceParams }>(
+    '/api/devices/:deviceId/info',
+    { schema: { params: deviceParams } },
     async (request, reply) => {
-      return reply.code(201).send(devices.create(request.body.name))
+      const { value, status } = await service.info(request.params.deviceId)
+      return reply.header('x-cache', status).send(value)
     },
   )
 
-  app.get<{ Params: { deviceId: string } }>('/api/devices/:deviceId', async (request) =>
-    devices.get(parseId(request.params.deviceId, 'deviceId')),
-  )
-
-  app.get<{ Params: { deviceId: string } }>('/api/devices/:deviceId/info', async (request, reply) => {
-    const { value, status } = await service.info(parseId(request.params.deviceId, 'deviceId'))
-    return reply.header('x-cache', status).send(value)
-  })
-
-  app.post<{ Params: { deviceId: string }; Body: { name?: string } | null }>(
+  app.post<{ Params: DeviceParams; Body: { name?: string } | null }>(
     '/api/devices/:deviceId/api-keys',
-    { schema: { body: keyBody } },
+    { schema: { params: deviceParams, body: keyBody } },
     async (request, reply) => {
-      const deviceId = parseId(request.params.deviceId, 'deviceId')
-      const created = devices.createKey(deviceId, request.body?.name)
-      await service.invalidateDevice(deviceId)
+      const created = await service.createKey(request.params.deviceId, request.body?.name)
       return reply.code(201).send(created)
     },
   )
 
-  app.delete<{ Params: { keyId: string } }>('/api/api-keys/:keyId', async (request, reply) => {
-    const { deviceId } = devices.revokeKey(parseId(request.params.keyId, 'keyId'))
-    await service.invalidateDevice(deviceId)
-    return reply.code(204).send()
-  })
+  app.delete<{ Params: { keyId: number } }>(
+    '/api/api-keys/:keyId',
+    { schema: { params: keyParams } },
+    async (request, reply) => {
+      await service.revokeKey(request.params.keyId)
+      return reply.code(204).send()
+    },
+  )
 
   app.get('/cache/stats', { onRequest: admin }, async () => {
     const [body, stats] = await Promise.all([cacheStatsBody(cache), cache.stats()])
@@ -92,11 +108,8 @@ export function routes(
 
   app.post<{ Body: { pattern: string } }>(
     '/cache/invalidate',
-    { onRequest: admin, schema: { body: invalidateBody } },
-    async (request) => {
-      const { pattern } = request.body
-      return invalidatePattern(cache, pattern)
-    },
+    { onRequest: admin, schema: { body: patternBody } },
+    async (request) => invalidatePattern(cache, request.body.pattern),
   )
 
   app.get('/metrics', metricsHandler(registry))

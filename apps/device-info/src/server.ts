@@ -19,9 +19,8 @@ export function buildServer(config: Config): FastifyInstance {
     cache: { defaultTtl: config.deviceInfoTtlMs, grace: config.graceMs },
     open: () => openDatabase(config.databasePath),
     routes(app, { resources: db, cache, registry, tracker }) {
-      const devices = new DeviceRepository(db)
-      const service = new DeviceService(devices, cache, tracker, config.deviceInfoTtlMs)
-      routes(app, { devices, service, cache, registry, adminToken: config.adminToken })
+      const service = new DeviceService(new DeviceRepository(db), cache, tracker, config.deviceInfoTtlMs)
+      routes(app, { service, cache, registry, adminToken: config.adminToken })
     },
   })
 }
