@@ -25,6 +25,6 @@ export const patternBody = {
   additionalProperties: false,
   errorCode: 'E_INVALID_PATTERN',
   properties: {
-    pattern: { type: 'string', description: 'a glob of key characters and * ?, e.g. "device:info:12:*"' },
+    pattern: { type: 'string', description: 'a glob of key characters and * ? (e.g. "rack:12:*")' },
   },
 } as const

@@ -5,7 +5,12 @@ import type { RackService } from '../rack-service.ts'
 import { FINE_MODEL } from '../thermal-model.ts'
 import type { ModelParams, ThermalService } from '../thermal-service.ts'
 
-const name = { type: 'string', minLength: 1, maxLength: 200, description: '1 to 200 characters' } as const
+const name = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'a string of 1 to 200 characters',
+} as const
 const unit = { type: 'integer', minimum: 1, maximum: 60, description: 'an integer from 1 to 60' } as const
 
 const rackBody = {
