@@ -107,14 +107,17 @@ export class MemoryBus implements InvalidationBus {
     return this.queue.publish(invalidation)
   }
 
+  /** Adds a listener of invalidations from other pods and of state changes; returns the function that removes it. */
   subscribe(listener: BusListener): () => void {
     return this.listeners.add(listener)
   }
 
+  /** True while subscribed: invalidations reach this process. */
   isConnected(): boolean {
     return this.connected
   }
 
+  /** Resolves true once subscribed, false when `timeoutMs` passes first. (default 5000 ms) */
   ready(timeoutMs = 5000): Promise<boolean> {
     if (this.connected) return Promise.resolve(true)
     return new Promise((resolve) => {
@@ -130,6 +133,7 @@ export class MemoryBus implements InvalidationBus {
     })
   }
 
+  /** Messages sent, received, dropped; gaps and reconnects seen; invalidations waiting to be published. */
   counters(): BusCounters & { pending: number } {
     return { ...this.stats, pending: this.queue.size }
   }

@@ -105,6 +105,7 @@ export class RedisBus implements InvalidationBus {
       : undefined
   }
 
+  /** Hands the invalidation to this process's other buses, then PUBLISHes it (or queues it while Redis is down). Never rejects. */
   publish(invalidation: Invalidation): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.peers?.deliver(invalidation)
@@ -135,18 +136,22 @@ export class RedisBus implements InvalidationBus {
     }
   }
 
+  /** Adds a listener of invalidations from other pods and of state changes; returns the function that removes it. */
   subscribe(listener: BusListener): () => void {
     return this.listeners.add(listener)
   }
 
+  /** True while subscribed: invalidations reach this process. */
   isConnected(): boolean {
     return this.subscriber.isConnected()
   }
 
+  /** Resolves true once subscribed, false when `timeoutMs` passes first. (default 5000 ms) */
   ready(timeoutMs = 5000): Promise<boolean> {
     return this.subscriber.ready(timeoutMs)
   }
 
+  /** Messages sent, received, dropped; gaps and reconnects seen; invalidations waiting to be published. */
   counters(): BusCounters & { pending: number } {
     return { ...this.stats, pending: this.queue.size }
   }

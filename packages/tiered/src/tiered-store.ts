@@ -92,6 +92,7 @@ export class TieredStore implements CacheStore {
     return this.l1.peek?.<T>(key, at)
   }
 
+  /** L1 when fresh there, else L2 (filling L1 unless an invalidation overlapped the read); an L1 entry within grace when L2 misses. */
   async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
     this.assertOpen()
     this.degraded.enforce()
@@ -156,6 +157,7 @@ export class TieredStore implements CacheStore {
 
   // ---- writes -----------------------------------------------------------------------------------
 
+  /** L2, then L1, then the other pods are told (in L2's round trip with `publishOnL2Connection`). */
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
     this.assertOpen()
     const invalidation: Invalidation = { kind: 'key', keys: [key] }
@@ -198,6 +200,7 @@ export class TieredStore implements CacheStore {
     await this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
   }
 
+  /** Removes the key from L2 and L1 and tells the other pods; true when L2 held it (L1 while L2 is unavailable). */
   async delete(key: string): Promise<boolean> {
     this.assertOpen()
     return this.removeFromBoth(
@@ -207,6 +210,7 @@ export class TieredStore implements CacheStore {
     )
   }
 
+  /** Removes the keys matching the glob from L2 and L1 and tells the other pods; returns L2's count (L1's while L2 is unavailable). */
   async deletePattern(pattern: string): Promise<number> {
     this.assertOpen()
     return this.removeFromBoth(
@@ -216,6 +220,7 @@ export class TieredStore implements CacheStore {
     )
   }
 
+  /** Removes the entries carrying any of the tags from L2 and L1 and tells the other pods; returns L2's count (L1's while L2 is unavailable). */
   async deleteTags(tags: readonly string[]): Promise<number> {
     this.assertOpen()
     return this.removeFromBoth(
@@ -226,6 +231,7 @@ export class TieredStore implements CacheStore {
     )
   }
 
+  /** Clears L2 (this prefix only) and L1 and tells the other pods to clear theirs. */
   async clear(): Promise<void> {
     this.assertOpen()
     await this.removeFromBoth(
