@@ -24,6 +24,7 @@ export const patternBody = {
   required: ['pattern'],
   additionalProperties: false,
   errorCode: 'E_INVALID_PATTERN',
+  description: 'an object such as {"pattern": "rack:12:*"}',
   properties: {
     pattern: { type: 'string', description: 'a glob of key characters and * ? (e.g. "rack:12:*")' },
   },
