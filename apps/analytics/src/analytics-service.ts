@@ -2,7 +2,7 @@ import type { CacheStatus, CacheStatusTracker } from '@strata-cache/app-kit'
 import { type Cache, defineKey, hashParams } from '@strata-cache/core'
 import type { Config } from './config.ts'
 import type { Aggregate, EventRepository, UsageEvent } from './event-repository.ts'
-import { resolveTimeframe } from './timeframe.ts'
+import { resolveTimeframe, type TimeframeName } from './timeframe.ts'
 
 /** `analytics:metric:{metric}:{hash}`, the hash of timeframe and filters. */
 export const aggregateKey = defineKey('analytics:metric:{metric}:{hash}')
@@ -40,7 +40,7 @@ export class AnalyticsService {
 
   aggregate(
     metric: string,
-    timeframe: string,
+    timeframe: TimeframeName,
     filters: AggregateFilters,
   ): Promise<{ value: MetricAggregate; status: CacheStatus }> {
     const spec = resolveTimeframe(timeframe)

@@ -1,78 +1,85 @@
-import { badRequest } from '@strata-cache/app-kit'
 import type { UsageEvent } from './event-repository.ts'
 
-/** Names end up in cache keys and tags: the key alphabet without ":" (and at most 64 characters). */
-const NAME = /^[A-Za-z0-9_.-]{1,64}$/
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
 export const MAX_BATCH = 1_000
 
-/** Checks a name from a request (metric, user, agent, workspace), with a 400 naming the field. */
-export function parseName(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !NAME.test(value)) {
-    throw badRequest(
-      `${field} must be 1 to 64 characters of A-Z a-z 0-9 _ . - , got ${JSON.stringify(value) ?? 'nothing'}`,
-      'E_INVALID_NAME',
-    )
-  }
-  return value
+/**
+ * A name from a request (metric, user, agent, workspace). Names end up in cache keys and tags: the
+ * key alphabet without ":", at most 64 characters; anything else is a 400 `E_INVALID_NAME`.
+ */
+export const nameSchema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_.-]{1,64}$',
+  description: '1 to 64 characters of A-Z a-z 0-9 _ . -',
+  errorCode: 'E_INVALID_NAME',
+} as const
+
+/** A calendar date and time with its offset; every string it accepts is a date Date.parse reads. */
+const ISO_8601 =
+  '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,9})?)?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$'
+
+/** One event as sent: `time` is an ISO 8601 string, and absent means now. */
+export interface EventInput {
+  workspace: string
+  user: string
+  agent: string
+  metric: string
+  value: number
+  time?: string
 }
+
+/** What `POST /api/v1/events` takes: one event, an array, or `{ "events": [...] }`. */
+export type EventsBody = EventInput | EventInput[] | { events: EventInput[] }
+
+const eventSchema = {
+  type: 'object',
+  required: ['workspace', 'user', 'agent', 'metric', 'value'],
+  additionalProperties: false,
+  description: 'an object with workspace, user, agent, metric, value and time',
+  errorCode: 'E_INVALID_EVENT',
+  properties: {
+    workspace: nameSchema,
+    user: nameSchema,
+    agent: nameSchema,
+    metric: nameSchema,
+    value: { type: 'number', description: 'a finite number' },
+    time: {
+      type: 'string',
+      pattern: ISO_8601,
+      description: 'an ISO 8601 date-time such as "2026-01-31T12:00:00Z"',
+    },
+  },
+} as const
+
+const batchSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: MAX_BATCH,
+  items: eventSchema,
+  errorCode: 'E_INVALID_EVENT',
+  description: `an array of 1 to ${MAX_BATCH} events`,
+} as const
 
 /**
- * Reads `POST /api/v1/events`: one event, an array, or `{ "events": [...] }` (at most 1000).
- * Every event is checked before any is written, so a bad batch writes nothing.
+ * The body schema of `POST /api/v1/events`. Every event is checked before any is written, so a bad
+ * batch writes nothing; a 400 names the event and field (`event.time`, `events[1].time`).
  */
-export function parseEvents(body: unknown, now: number): UsageEvent[] {
-  const list = Array.isArray(body)
-    ? body
-    : typeof body === 'object' && body !== null && Array.isArray((body as { events?: unknown }).events)
-      ? (body as { events: unknown[] }).events
-      : [body]
-  if (list.length === 0 || list.length > MAX_BATCH) {
-    throw badRequest(`a batch holds 1 to ${MAX_BATCH} events, got ${list.length}`, 'E_INVALID_EVENT')
-  }
-  return list.map((raw, i) =>
-    parseEvent(raw, list.length === 1 && !Array.isArray(body) ? 'event' : `events[${i}]`, now),
-  )
-}
+export const eventsBodySchema = {
+  if: { type: 'array' },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else
+  then: { ...batchSchema, title: 'events' },
+  else: {
+    if: { type: 'object', required: ['events'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else
+    then: { type: 'object', properties: { events: batchSchema } },
+    else: { ...eventSchema, title: 'event' },
+  },
+} as const
 
-function parseEvent(raw: unknown, at: string, now: number): UsageEvent {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw badRequest(
-      `${at} must be an object with workspace, user, agent, metric, value and time`,
-      'E_INVALID_EVENT',
-    )
-  }
-  const e = raw as Record<string, unknown>
-  const known = ['workspace', 'user', 'agent', 'metric', 'value', 'time']
-  const unknown = Object.keys(e).find((k) => !known.includes(k))
-  if (unknown !== undefined)
-    throw badRequest(
-      `${at}.${unknown} is not a field of an event (fields: ${known.join(', ')})`,
-      'E_INVALID_EVENT',
-    )
-  if (typeof e.value !== 'number' || !Number.isFinite(e.value)) {
-    throw badRequest(
-      `${at}.value must be a finite number, got ${JSON.stringify(e.value) ?? 'nothing'}`,
-      'E_INVALID_EVENT',
-    )
-  }
-  let timeMs = now
-  if (e.time !== undefined) {
-    const parsed = typeof e.time === 'string' && ISO_8601.test(e.time) ? Date.parse(e.time) : Number.NaN
-    if (Number.isNaN(parsed)) {
-      throw badRequest(
-        `${at}.time must be an ISO 8601 date-time such as "2026-01-31T12:00:00Z", got ${JSON.stringify(e.time)}`,
-        'E_INVALID_EVENT',
-      )
-    }
-    timeMs = parsed
-  }
-  return {
-    workspace: parseName(e.workspace, `${at}.workspace`),
-    user: parseName(e.user, `${at}.user`),
-    agent: parseName(e.agent, `${at}.agent`),
-    metric: parseName(e.metric, `${at}.metric`),
-    value: e.value,
-    timeMs,
-  }
+/** The events of a body that passed {@link eventsBodySchema}, each stamped `now` unless it has a time. */
+export function readEvents(body: EventsBody, now: number): UsageEvent[] {
+  const list = Array.isArray(body) ? body : 'events' in body ? body.events : [body]
+  return list.map(({ time, ...event }) => ({
+    ...event,
+    timeMs: time === undefined ? now : Date.parse(time),
+  }))
 }
