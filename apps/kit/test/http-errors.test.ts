@@ -1,23 +1,13 @@
 import { CacheError, CacheErrorCode } from '@strata-cache/core'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { appErrorHandler, conflict, parseId, requireAdminToken } from '../src/index.ts'
+import { appErrorHandler, conflict, requireAdminToken } from '../src/index.ts'
 
 let app: FastifyInstance | undefined
 
 afterEach(async () => {
   await app?.close()
   app = undefined
-})
-
-describe('parseId', () => {
-  it('accepts positive 32-bit integers only', () => {
-    expect(parseId('42', 'id')).toBe(42)
-    expect(parseId('2147483647', 'id')).toBe(2_147_483_647)
-    for (const bad of ['0', '-1', '01', '1.5', 'abc', '2147483648', '']) {
-      expect(() => parseId(bad, ':id')).toThrow(`:id must be a positive integer, got ${JSON.stringify(bad)}`)
-    }
-  })
 })
 
 describe('appErrorHandler', () => {
