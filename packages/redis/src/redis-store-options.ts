@@ -77,6 +77,13 @@ export interface RedisStoreOptions {
   serializer?: Serializer
   /** Largest encoded entry accepted, bytes; larger values are refused before any write. @default 1048576 (1 MiB) */
   maxValueBytes?: number
+  /**
+   * How long a delete, invalidation or `set` fences its keys against fills (loader results) that
+   * began before it; a fill whose loader ran longer than this is not written. Also the life of
+   * those fences in Redis (one small key per key changed). See the README, "L2 never goes back in time".
+   * @default '60s'
+   */
+  fenceWindow?: Duration
   /** Clock, epoch ms, for expiry decisions. Inject one in tests. @default Date.now */
   now?: () => number
 }
@@ -99,6 +106,7 @@ export interface ResolvedRedisStoreOptions {
   name: string
   prefix: string
   commandTimeoutMs: number
+  fenceWindowMs: number
   connectTimeoutMs: number
   maxValueBytes: number
   serializer: Serializer
@@ -125,6 +133,7 @@ const REDIS_STORE_OPTIONS = [
   'breaker',
   'serializer',
   'maxValueBytes',
+  'fenceWindow',
   'now',
 ] as const
 const BREAKER_OPTIONS = [
@@ -196,6 +205,13 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
       { option: 'maxValueBytes' },
     )
   }
+  const fenceWindowMs = parseDuration(options.fenceWindow ?? '60s', 'fenceWindow')
+  if (fenceWindowMs < 1000) {
+    throw new CacheOptionError(
+      `RedisStore: option "fenceWindow" must be at least 1s (default 60s), got ${fenceWindowMs} ms`,
+      { option: 'fenceWindow' },
+    )
+  }
   const poolSize = options.pool?.size ?? 1
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64) {
     throw new CacheOptionError(
@@ -207,6 +223,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     name,
     prefix,
     commandTimeoutMs,
+    fenceWindowMs,
     connectTimeoutMs,
     maxValueBytes,
     serializer: options.serializer ?? jsonSerializer,

@@ -7,18 +7,25 @@ import {
   type StoreEventListener,
   type TierHealth,
   type TierStats,
-  validatePattern,
-  validateTags,
 } from '@strata-cache/core'
 import { CommandRunner, isDataReply } from './command-runner.ts'
 import { openPool, watchPool } from './connections.ts'
-import { decodeEntry, encodeEntry } from './entry-codec.ts'
+import { type EntryEncoding, encodeWrite, type PreparedWrite } from './encode-write.ts'
+import { decodeEntry } from './entry-codec.ts'
+import { loadScriptsOnReady } from './fence-scripts.ts'
+import {
+  FencedWrites,
+  type InvalidationOutcome,
+  type StoreInvalidation,
+  type WriteOptions,
+  type WriteOutcome,
+} from './fenced-writes.ts'
 import { KeyCommands } from './key-commands.ts'
 import type { ConnectionPool } from './pool.ts'
 import { type InfoSubject, type ReadCounts, redisHealth, redisStats } from './redis-info.ts'
 import { type RedisClient, type RedisStoreOptions, resolveRedisStoreOptions } from './redis-store-options.ts'
-import { escapeGlob } from './scan-pattern.ts'
 import { StoreEvents } from './store-events.ts'
+import { StoreInvalidator } from './store-invalidator.ts'
 import { type EncodedWrite, TagIndex } from './tag-index.ts'
 import type { WriteFollowUp } from './write-connection.ts'
 
@@ -48,7 +55,6 @@ export class RedisStore implements CacheStore {
   private readonly serializer: Serializer
   private readonly now: () => number
   private readonly connectTimeoutMs: number
-  private readonly escapedPrefix: string
   private readonly events: StoreEvents
   private readonly pool: ConnectionPool
   private readonly runner: CommandRunner
@@ -56,6 +62,9 @@ export class RedisStore implements CacheStore {
   private readonly tags: TagIndex
   private readonly reads: ReadCounts = { hits: 0, misses: 0 }
   private readonly info: InfoSubject
+  private readonly encoding: EntryEncoding
+  private readonly fenced: FencedWrites
+  private readonly invalidator: StoreInvalidator
   private closed = false
 
   /** Checks every option (throws E_INVALID_OPTION naming the first bad one), then opens the connections. */
@@ -63,7 +72,6 @@ export class RedisStore implements CacheStore {
     const settings = resolveRedisStoreOptions(options)
     this.name = settings.name
     this.prefix = settings.prefix
-    this.escapedPrefix = escapeGlob(this.prefix)
     this.commandTimeoutMs = settings.commandTimeoutMs
     this.connectTimeoutMs = settings.connectTimeoutMs
     this.maxValueBytes = settings.maxValueBytes
@@ -75,6 +83,15 @@ export class RedisStore implements CacheStore {
     this.runner = new CommandRunner(settings, this.pool, this.events)
     this.keys = new KeyCommands(this.pool)
     this.tags = new TagIndex(this.prefix, this.keys)
+    this.encoding = {
+      name: this.name,
+      serializer: this.serializer,
+      maxValueBytes: this.maxValueBytes,
+      now: this.now,
+    }
+    this.fenced = new FencedWrites(settings, this.runner, this.pool, this.tags)
+    this.invalidator = new StoreInvalidator(this.runner, this.keys, this.tags, this.fenced, this.pool)
+    if (!this.pool.isCluster) for (const client of this.pool.clients) loadScriptsOnReady(client)
     const { runner, pool, events, reads } = this
     this.info = { name: this.name, runner, pool, events, reads, isClosed: () => this.closed }
     watchPool(pool, { events, isClosed: () => this.closed, onAllLost: () => runner.breaker.open() })
@@ -183,13 +200,9 @@ export class RedisStore implements CacheStore {
     })
   }
 
-  /** Writes with PX = staleUntil - now; an entry already past staleUntil is not written and the old one is deleted. */
+  /** Writes with PX = staleUntil - now (fenced: see {@link write}); an entry already past staleUntil deletes the old one. */
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
-    this.assertOpen()
-    const write = this.encode(key, entry)
-    await this.runner.run('set', key, undefined, true, async (client) => {
-      await Promise.all(this.writeCommands(client, [write]))
-    })
+    await this.write(this.prepare(key, entry))
   }
 
   /**
@@ -200,59 +213,56 @@ export class RedisStore implements CacheStore {
    * told about the write by a PUBLISH follow-up finds it done.
    */
   async setFollowedBy<T>(key: string, entry: CacheEntry<T>, followUp: WriteFollowUp): Promise<boolean> {
-    if (!this.canFollowWrites) {
-      await this.set(key, entry)
-      return false
-    }
+    const outcome = await this.write(this.prepare(key, entry), { followUp })
+    return this.canFollowWrites && outcome !== 'failed'
+  }
+
+  /** Redis's clock as this process estimates it, ms: read it when a loader starts, for a fill's `fillSince`. */
+  redisNow(): number {
+    return this.fenced.redisNow()
+  }
+
+  /** Checks and encodes an entry for {@link write}; throws for bad input (E_SERIALIZATION, E_VALUE_TOO_LARGE) before any I/O. */
+  prepare<T>(key: string, entry: CacheEntry<T>): PreparedWrite {
     this.assertOpen()
-    const write = this.encode(key, entry)
-    return this.runner.run('set', key, false, true, async (client) => {
-      const commands = this.writeCommands(client, [write])
-      commands.push(followUp(this.pool.connection(client)))
-      await Promise.all(commands)
-      return true
-    })
+    return encodeWrite(this.encoding, key, entry)
+  }
+
+  /**
+   * Writes a prepared entry as one script that keeps L2 from going back in time (see
+   * {@link WriteOutcome}): a `set` that reaches Redis after its caller gave up is dropped, and a fill
+   * (`fillSince`) whose loader began before a change of its key, tags, a matching pattern or the
+   * prefix is dropped. Never rejects: a Redis failure is `failed`, reported as an `error` event.
+   */
+  async write(prepared: PreparedWrite, options: WriteOptions = {}): Promise<WriteOutcome> {
+    this.assertOpen()
+    return this.runner.run('set', prepared.key, 'failed' as WriteOutcome, true, (client) =>
+      this.writeOn(client, prepared, options),
+    )
   }
 
   /** Every value is checked (serializable, within maxValueBytes) before any is written; then one pipelined batch. */
   async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
     this.assertOpen()
-    const encoded = entries.map(([key, entry]) => this.encode(key, entry))
+    const encoded = entries.map(([key, entry]) => encodeWrite(this.encoding, key, entry))
     if (encoded.length === 0) return
     // Chunks, each under its own deadline: a big batch is not one round trip.
     await this.runner.run('setMany', undefined, undefined, false, async (client) => {
       for (let i = 0; i < encoded.length; i += BATCH_SIZE) {
         const chunk = encoded.slice(i, i + BATCH_SIZE)
-        await this.runner.deadline(Promise.all(this.writeCommands(client, chunk)), 'setMany')
+        await this.runner.deadline(Promise.all(chunk.map((w) => this.writeOn(client, w, {}))), 'setMany')
       }
     })
   }
 
   /** True when an entry was removed; false when there was none or Redis is unavailable. */
   async delete(key: string): Promise<boolean> {
-    this.assertOpen()
-    return this.runner.run(
-      'delete',
-      key,
-      false,
-      true,
-      async (client) => (await client.unlink(this.keyFor(key))) > 0,
-    )
+    return (await this.invalidate({ kind: 'key', keys: [key] })).removed > 0
   }
 
   /** SCAN (every master) + UNLINK in batches of this store's keys matching `pattern`; never KEYS. */
   async deletePattern(pattern: string): Promise<number> {
-    this.assertOpen()
-    validatePattern(pattern)
-    const internal = this.tags.internalPrefix
-    return this.runner.run('deletePattern', undefined, 0, false, (client) =>
-      this.keys.scanAndUnlink(
-        client,
-        this.escapedPrefix + pattern,
-        (k) => !k.startsWith(internal),
-        (p) => this.runner.deadline(p, 'deletePattern'),
-      ),
-    )
+    return (await this.invalidate({ kind: 'pattern', pattern })).removed
   }
 
   /**
@@ -260,25 +270,23 @@ export class RedisStore implements CacheStore {
    * proportional to the tagged keys, never a keyspace scan. A key re-written without the tag is kept.
    */
   async deleteTags(tags: readonly string[]): Promise<number> {
-    this.assertOpen()
-    validateTags(tags)
-    if (tags.length === 0) return 0
-    return this.runner.run('deleteTags', undefined, 0, false, (client) =>
-      this.tags.deleteTags(client, tags, (p) => this.runner.deadline(p, 'deleteTags')),
-    )
+    return (await this.invalidate({ kind: 'tags', tags })).removed
   }
 
-  /** Removes every key under this store's prefix (entries and tag sets) with SCAN + UNLINK; never FLUSHDB. */
+  /** Removes every entry and tag set under this store's prefix with SCAN + UNLINK; never FLUSHDB. */
   async clear(): Promise<void> {
+    await this.invalidate({ kind: 'clear' })
+  }
+
+  /**
+   * Removes keys, a pattern's keys, tagged keys or the whole prefix, first leaving a fence (see
+   * {@link write}) so a fill whose loader began earlier cannot write the old value back. Resolves
+   * `applied: false` when Redis could not be reached or did not answer in time (reported as an
+   * `error` event): the caller cannot know how much of it was done, and should apply it again later.
+   */
+  invalidate(invalidation: StoreInvalidation): Promise<InvalidationOutcome> {
     this.assertOpen()
-    await this.runner.run('clear', undefined, 0, false, (client) =>
-      this.keys.scanAndUnlink(
-        client,
-        `${this.escapedPrefix}*`,
-        () => true,
-        (p) => this.runner.deadline(p, 'clear'),
-      ),
-    )
+    return this.invalidator.invalidate(invalidation)
   }
 
   /** Stops the probe and closes the connections the store opened (a `client` you gave stays open). */
@@ -286,6 +294,7 @@ export class RedisStore implements CacheStore {
     if (this.closed) return
     this.closed = true
     this.runner.breaker.stop()
+    this.fenced.stop()
     await this.pool.close(this.commandTimeoutMs * 5)
     this.events.clear()
   }
@@ -309,37 +318,6 @@ export class RedisStore implements CacheStore {
 
   private assertOpen(): void {
     if (this.closed) throw new CacheError(CacheErrorCode.CLOSED, `${this.name}: the store is closed`)
-  }
-
-  /** The entry as text, checked (finite timing, valid tags, serializable, within maxValueBytes) before any I/O. */
-  private encode(key: string, entry: CacheEntry): EncodedWrite {
-    if (
-      entry === null ||
-      typeof entry !== 'object' ||
-      !Number.isFinite(entry.staleUntil) ||
-      !Number.isFinite(entry.expiresAt)
-    ) {
-      throw new CacheError(
-        CacheErrorCode.INVALID_OPTION,
-        `${this.name}: entry for "${key}" needs finite expiresAt and staleUntil`,
-        { key },
-      )
-    }
-    // Tags go into the header comma-separated and name Redis sets: hold them to the key schema.
-    if (entry.tags !== undefined) validateTags(entry.tags)
-    const text = encodeEntry(entry, this.serializer)
-    // Bytes >= chars, and a UTF-16 char is at most 3 UTF-8 bytes: count exactly only when it matters.
-    if (text.length * 3 > this.maxValueBytes) {
-      const bytes = Buffer.byteLength(text)
-      if (bytes > this.maxValueBytes) {
-        throw new CacheError(
-          CacheErrorCode.VALUE_TOO_LARGE,
-          `value for cache key "${key}" is ${bytes} bytes encoded, over maxValueBytes ${this.maxValueBytes} of the ${this.name} store: cache something smaller or raise maxValueBytes`,
-          { key, option: 'maxValueBytes' },
-        )
-      }
-    }
-    return { key, text, ttlMs: Math.ceil(entry.staleUntil - this.now()), entry }
   }
 
   /**
@@ -369,6 +347,20 @@ export class RedisStore implements CacheStore {
     if (entry === undefined) this.reads.misses++
     else this.reads.hits++
     return entry
+  }
+
+  /** One write on `client`: the fenced script, or plain commands on a Cluster (a script's keys span slots there). */
+  private async writeOn(
+    client: RedisClient,
+    write: EncodedWrite,
+    options: WriteOptions,
+  ): Promise<WriteOutcome> {
+    if (write.ttlMs > 0 && !this.pool.isCluster) return this.fenced.write(client, write, options)
+    const commands = this.writeCommands(client, [write])
+    if (options.followUp !== undefined && this.canFollowWrites)
+      commands.push(options.followUp(this.pool.connection(client)))
+    await Promise.all(commands)
+    return 'written'
   }
 
   /** The commands that write a batch: the tag sets first, then one SET PX (or UNLINK) per entry. */

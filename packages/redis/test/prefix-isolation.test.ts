@@ -15,15 +15,35 @@ async function fill(prefix: string, value = 'foreign'): Promise<void> {
   await pipeline.exec()
 }
 
-async function count(match: string): Promise<number> {
-  let total = 0
+async function scanAll(match: string): Promise<string[]> {
+  const found: string[] = []
   let cursor = '0'
   do {
     const [next, keys] = await raw.scan(cursor, 'MATCH', match, 'COUNT', 2000)
     cursor = next
-    total += keys.length
+    found.push(...keys)
   } while (cursor !== '0')
-  return total
+  return found
+}
+
+async function count(match: string): Promise<number> {
+  return (await scanAll(match)).length
+}
+
+/**
+ * What `clear()` leaves under `prefix`: only its fences (`<prefix>#f…`, which tell a late fill the
+ * prefix was cleared), each expiring within the fence window. Returns how many other keys remain.
+ */
+async function leftAfterClear(prefix: string, escapedPrefix = prefix): Promise<number> {
+  const keys = await scanAll(`${escapedPrefix}*`)
+  const fences = keys.filter((k) => k.startsWith(`${prefix}#f`))
+  for (const fence of fences) {
+    const ttl = await raw.pttl(fence)
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(60_000)
+  }
+  expect(fences).toContain(`${prefix}#fc`)
+  return keys.length - fences.length
 }
 
 beforeAll(async () => {
@@ -55,7 +75,7 @@ describe('prefix isolation with 10,000 keys per prefix', () => {
       expect(await store.deleteTags(['group0'])).toBe(N / 10 - 111)
 
       await store.clear()
-      expect(await count('app:*')).toBe(0)
+      expect(await leftAfterClear('app:')).toBe(0)
       expect(await count('apple:user:*')).toBe(N)
       expect(await count('user:*')).toBe(N)
       expect(await raw.get('apple:user:9999')).toBe('foreign')
@@ -72,7 +92,7 @@ describe('prefix isolation with 10,000 keys per prefix', () => {
       expect(await store.deletePattern('user:*')).toBe(1)
       await store.set('user:1', entry('mine'))
       await store.clear()
-      expect(await count('t\\?x:*')).toBe(0)
+      expect(await leftAfterClear('t?x:', 't\\?x:')).toBe(0)
       expect(await count('tax:user:*')).toBe(N)
     } finally {
       await store.close()

@@ -1,0 +1,54 @@
+import {
+  type CacheEntry,
+  CacheError,
+  CacheErrorCode,
+  type Serializer,
+  validateTags,
+} from '@strata-cache/core'
+import { encodeEntry } from './entry-codec.ts'
+import type { EncodedWrite } from './tag-index.ts'
+
+/** What encoding an entry needs of the store. */
+export interface EntryEncoding {
+  name: string
+  serializer: Serializer
+  maxValueBytes: number
+  now: () => number
+}
+
+/** An entry checked and encoded for {@link RedisStore.write}: nothing about it can fail any more but Redis. */
+export type PreparedWrite = Readonly<EncodedWrite>
+
+/** The entry as text, checked (finite timing, valid tags, serializable, within maxValueBytes) before any I/O. */
+export function encodeWrite(encoding: EntryEncoding, key: string, entry: CacheEntry): EncodedWrite {
+  const { name, maxValueBytes } = encoding
+  if (
+    entry === null ||
+    typeof entry !== 'object' ||
+    !Number.isFinite(entry.staleUntil) ||
+    !Number.isFinite(entry.expiresAt)
+  ) {
+    throw new CacheError(
+      CacheErrorCode.INVALID_OPTION,
+      `${name}: entry for "${key}" needs finite expiresAt and staleUntil`,
+      {
+        key,
+      },
+    )
+  }
+  // Tags go into the header comma-separated and name Redis sets: hold them to the key schema.
+  if (entry.tags !== undefined) validateTags(entry.tags)
+  const text = encodeEntry(entry, encoding.serializer)
+  // Bytes >= chars, and a UTF-16 char is at most 3 UTF-8 bytes: count exactly only when it matters.
+  if (text.length * 3 > maxValueBytes) {
+    const bytes = Buffer.byteLength(text)
+    if (bytes > maxValueBytes) {
+      throw new CacheError(
+        CacheErrorCode.VALUE_TOO_LARGE,
+        `value for cache key "${key}" is ${bytes} bytes encoded, over maxValueBytes ${maxValueBytes} of the ${name} store: cache something smaller or raise maxValueBytes`,
+        { key, option: 'maxValueBytes' },
+      )
+    }
+  }
+  return { key, text, ttlMs: Math.ceil(entry.staleUntil - encoding.now()), entry }
+}

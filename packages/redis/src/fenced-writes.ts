@@ -1,0 +1,202 @@
+import type { CommandRunner } from './command-runner.ts'
+import { runScript, SCRIPTS, WriteCode } from './fence-scripts.ts'
+import type { ConnectionPool } from './pool.ts'
+import { RedisClock } from './redis-clock.ts'
+import type { RedisClient } from './redis-store-options.ts'
+import type { EncodedWrite, TagIndex } from './tag-index.ts'
+import type { WriteFollowUp } from './write-connection.ts'
+
+/**
+ * What became of a write: `written`; `superseded` (a fill whose loader began before a later change
+ * of its key, tags or prefix — the newer state stays); `late` (a set that reached Redis after its
+ * caller had given up on it); `lease-lost` (the lock lease the write was fenced by is gone);
+ * `failed` (Redis was not reached or did not answer in time: the caller cannot know whether it applied).
+ */
+export type WriteOutcome = 'written' | 'superseded' | 'late' | 'lease-lost' | 'failed'
+
+/** A lock lease a write is fenced by: it applies only while `key` still holds `token`. */
+export interface LeaseFence {
+  readonly key: string
+  readonly token: string
+}
+
+/** How to write: a plain `set` (the default), or a fill of a loader's result. */
+export interface WriteOptions {
+  /**
+   * The write is a loader's result and its loader began at this time of Redis's clock (read it with
+   * {@link RedisStore.clock}`.now()` before the loader starts): it is dropped if the key, one of its
+   * tags, a pattern matching it or the whole prefix was changed since.
+   */
+  fillSince?: number
+  /** Applies only while this lock lease is still held (checked atomically with the write). */
+  lease?: LeaseFence
+  /** Commands issued on the write's connection right behind it (see {@link RedisStore.setFollowedBy}). */
+  followUp?: WriteFollowUp
+}
+
+/** What a store removes: keys, a glob pattern, tags or its whole prefix. */
+export type StoreInvalidation =
+  | { readonly kind: 'key'; readonly keys: readonly string[] }
+  | { readonly kind: 'pattern'; readonly pattern: string }
+  | { readonly kind: 'tags'; readonly tags: readonly string[] }
+  | { readonly kind: 'clear' }
+
+/** Whether Redis applied an invalidation (false: not reached or no answer in time), and how many entries it removed. */
+export interface InvalidationOutcome {
+  applied: boolean
+  removed: number
+}
+
+/** Patterns fenced at once; past this the oldest widen into the clear fence. */
+const MAX_PATTERN_FENCES = 1000
+/** Slack past the command deadline before a `set` counts as late, ms (the clock estimate's own error is added). */
+const LATE_SLACK_MS = 20
+/** How often the clock is sampled again when no write has sampled it, ms. */
+const CLOCK_RESYNC_MS = 30_000
+
+const OUTCOMES: Record<number, WriteOutcome> = {
+  [WriteCode.WRITTEN]: 'written',
+  [WriteCode.SUPERSEDED]: 'superseded',
+  [WriteCode.LATE]: 'late',
+  [WriteCode.LEASE_LOST]: 'lease-lost',
+}
+
+interface FencedWritesSettings {
+  prefix: string
+  commandTimeoutMs: number
+  fenceWindowMs: number
+  now: () => number
+}
+
+/**
+ * The store's writes and invalidations as one script each, so that L2 never goes back in time: a
+ * set that arrives late is dropped, a fill that began before a change is dropped, and every delete,
+ * pattern, tag and clear leaves a short-lived fence that later-arriving fills are judged against.
+ * Times come from Redis's own clock (see fence-scripts.ts); {@link clock} estimates it here.
+ */
+export class FencedWrites {
+  /** This process's estimate of Redis's clock, sampled from every write's reply. */
+  readonly clock: RedisClock
+  private readonly fencePrefix: string
+  private syncing = false
+  private readonly resync: NodeJS.Timeout
+
+  constructor(
+    private readonly settings: FencedWritesSettings,
+    private readonly runner: CommandRunner,
+    private readonly pool: ConnectionPool,
+    private readonly tags: TagIndex,
+  ) {
+    this.clock = new RedisClock(settings.now)
+    this.fencePrefix = `${tags.internalPrefix}f`
+    this.resync = setInterval(() => this.sync(), CLOCK_RESYNC_MS)
+    this.resync.unref()
+  }
+
+  /** Every Redis key that is a fence starts with this (a clear keeps them). */
+  get fenceKeyPrefix(): string {
+    return this.fencePrefix
+  }
+
+  /** Redis's time now, as estimated here; samples the clock first if it never was. */
+  redisNow(): number {
+    if (!this.clock.synced) this.sync()
+    return this.clock.now()
+  }
+
+  /** Writes one encoded entry on `client` as a fenced script; see {@link WriteOutcome}. */
+  async write(client: RedisClient, write: EncodedWrite, options: WriteOptions): Promise<WriteOutcome> {
+    const { prefix, fenceWindowMs } = this.settings
+    const commands: Promise<unknown>[] = []
+    const fill = options.fillSince !== undefined
+    const tags = write.entry.tags ?? []
+    const keys = [
+      prefix + write.key,
+      `${this.fencePrefix}:${write.key}`,
+      `${this.fencePrefix}c`,
+      `${this.fencePrefix}p`,
+      ...tags.map((tag) => this.tags.keyFor(tag)),
+      ...tags.map((tag) => `${this.fencePrefix}t:${tag}`),
+    ]
+    if (options.lease !== undefined) keys.push(options.lease.key)
+    // A fill's start is moved back by the estimate's error: a change it cannot place counts as after.
+    const since = fill ? Math.floor(options.fillSince! - this.clock.uncertainty()) - 1 : 0
+    const notAfter = fill
+      ? 0
+      : Math.ceil(
+          this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS,
+        )
+    const sentAt = this.settings.now()
+    const reply = runScript(client, SCRIPTS.write, keys, [
+      fill ? 'f' : 's',
+      write.text,
+      write.ttlMs,
+      since,
+      notAfter,
+      fenceWindowMs,
+      tags.length,
+      options.lease?.token ?? '',
+      write.key,
+    ])
+    commands.push(reply)
+    if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))
+    await Promise.all(commands)
+    const [code, nowMs] = (await reply) as [number, number]
+    this.clock.record(
+      [String(Math.floor(nowMs / 1000)), String((nowMs % 1000) * 1000)],
+      sentAt,
+      this.settings.now(),
+    )
+    return OUTCOMES[code] ?? 'failed'
+  }
+
+  /** Removes keys and leaves their fences, in one script: returns how many entries went. */
+  deleteKeys(client: RedisClient, keys: readonly string[]): Promise<number> {
+    const pairs: string[] = []
+    for (const key of keys) pairs.push(this.settings.prefix + key, `${this.fencePrefix}:${key}`)
+    return runScript(client, SCRIPTS.delete, pairs, [this.settings.fenceWindowMs]) as Promise<number>
+  }
+
+  /** Records the fence of a pattern, tags or clear, before their keys are removed. */
+  fence(client: RedisClient, invalidation: Exclude<StoreInvalidation, { kind: 'key' }>): Promise<unknown> {
+    const window = this.settings.fenceWindowMs
+    switch (invalidation.kind) {
+      case 'pattern':
+        return runScript(
+          client,
+          SCRIPTS.fence,
+          [`${this.fencePrefix}p`, `${this.fencePrefix}c`],
+          ['p', window, invalidation.pattern, MAX_PATTERN_FENCES],
+        )
+      case 'tags':
+        return runScript(
+          client,
+          SCRIPTS.fence,
+          invalidation.tags.map((tag) => `${this.fencePrefix}t:${tag}`),
+          ['t', window],
+        )
+      case 'clear':
+        return runScript(client, SCRIPTS.fence, [`${this.fencePrefix}c`], ['c', window])
+    }
+  }
+
+  /** Stops the clock's background sampling. */
+  stop(): void {
+    clearInterval(this.resync)
+  }
+
+  /** One TIME round trip, absorbed if Redis is away (the next write samples the clock anyway). */
+  private sync(): void {
+    if (this.syncing) return
+    this.syncing = true
+    void this.runner
+      .run('clock', undefined, undefined, true, async (client) => {
+        const sentAt = this.settings.now()
+        const reply = await client.time()
+        this.clock.record(reply.map(String), sentAt, this.settings.now())
+      })
+      .finally(() => {
+        this.syncing = false
+      })
+  }
+}

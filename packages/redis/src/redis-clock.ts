@@ -1,0 +1,49 @@
+/**
+ * This process's estimate of Redis's own clock (`TIME`), so that fenced writes compare times taken
+ * from one clock whatever the pods' clocks say. `offsetMs` is Redis minus local; `uncertaintyMs`
+ * bounds the estimate's error (half the round trip of the best sample, plus drift since).
+ */
+export class RedisClock {
+  private offsetMs = 0
+  private sampleUncertaintyMs = Number.POSITIVE_INFINITY
+  private sampledAt = 0
+
+  /** Until the first sample, estimates are this uncertain (ms): wide enough to stay safe. */
+  static readonly UNSYNCED_UNCERTAINTY_MS = 1000
+  /** Assumed worst drift between two clocks, per ms elapsed since the sample (100 ppm). */
+  static readonly DRIFT = 1e-4
+
+  constructor(private readonly local: () => number = Date.now) {}
+
+  /** Redis's time now, ms since the epoch, as estimated here. */
+  now(): number {
+    return this.local() + this.offsetMs
+  }
+
+  /** How far `now()` may be from Redis's real clock, ms. */
+  uncertainty(): number {
+    if (!Number.isFinite(this.sampleUncertaintyMs)) return RedisClock.UNSYNCED_UNCERTAINTY_MS
+    return this.sampleUncertaintyMs + (this.local() - this.sampledAt) * RedisClock.DRIFT
+  }
+
+  /** True once a sample was taken. */
+  get synced(): boolean {
+    return Number.isFinite(this.sampleUncertaintyMs)
+  }
+
+  /**
+   * Records one `TIME` reply taken between local readings `sentAt` and `receivedAt`. A sample is
+   * kept when it is tighter than what the current estimate has become.
+   */
+  record(reply: readonly [string, string] | readonly string[], sentAt: number, receivedAt: number): void {
+    const seconds = Number(reply[0])
+    const micros = Number(reply[1])
+    if (!Number.isFinite(seconds) || !Number.isFinite(micros) || receivedAt < sentAt) return
+    const redisMs = seconds * 1000 + micros / 1000
+    const half = (receivedAt - sentAt) / 2
+    if (this.synced && half > this.uncertainty()) return
+    this.offsetMs = redisMs - (sentAt + half)
+    this.sampleUncertaintyMs = half + 1 // +1: TIME and Date.now() both round
+    this.sampledAt = receivedAt
+  }
+}

@@ -1,0 +1,99 @@
+import { validatePattern, validateTags } from '@strata-cache/core'
+import type { CommandRunner } from './command-runner.ts'
+import type { FencedWrites, InvalidationOutcome, StoreInvalidation } from './fenced-writes.ts'
+import type { Bound, KeyCommands } from './key-commands.ts'
+import type { ConnectionPool } from './pool.ts'
+import { escapeGlob } from './scan-pattern.ts'
+import type { TagIndex } from './tag-index.ts'
+
+const NOT_APPLIED: InvalidationOutcome = Object.freeze({ applied: false, removed: 0 })
+
+/**
+ * The store's removals — keys, a pattern's keys, tagged keys, the whole prefix — each behind the
+ * runner, each leaving its fence first (not on a Cluster, where a script's keys would span slots).
+ */
+export class StoreInvalidator {
+  private readonly prefix: string
+  private readonly escapedPrefix: string
+
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly keys: KeyCommands,
+    private readonly tags: TagIndex,
+    private readonly fenced: FencedWrites,
+    private readonly pool: ConnectionPool,
+  ) {
+    this.prefix = tags.internalPrefix.slice(0, -1)
+    this.escapedPrefix = escapeGlob(this.prefix)
+  }
+
+  /** See {@link RedisStore.invalidate}. */
+  async invalidate(invalidation: StoreInvalidation): Promise<InvalidationOutcome> {
+    const fenced = !this.pool.isCluster
+    const bound =
+      (operation: string): Bound =>
+      (p) =>
+        this.runner.deadline(p, operation)
+    switch (invalidation.kind) {
+      case 'key': {
+        const { keys } = invalidation
+        if (keys.length === 0) return { applied: true, removed: 0 }
+        return this.runner.run(
+          'delete',
+          keys.length === 1 ? keys[0] : undefined,
+          NOT_APPLIED,
+          true,
+          async (c) => ({
+            applied: true,
+            removed: fenced
+              ? await this.fenced.deleteKeys(c, keys)
+              : await this.keys.unlinkMany(
+                  c,
+                  keys.map((k) => this.prefix + k),
+                ),
+          }),
+        )
+      }
+      case 'pattern': {
+        validatePattern(invalidation.pattern)
+        const internal = this.tags.internalPrefix
+        return this.runner.run('deletePattern', undefined, NOT_APPLIED, false, async (c) => {
+          if (fenced) await this.runner.deadline(this.fenced.fence(c, invalidation), 'deletePattern')
+          const match = this.escapedPrefix + invalidation.pattern
+          const removed = await this.keys.scanAndUnlink(
+            c,
+            match,
+            (k) => !k.startsWith(internal),
+            bound('deletePattern'),
+          )
+          return { applied: true, removed }
+        })
+      }
+      case 'tags': {
+        validateTags(invalidation.tags)
+        if (invalidation.tags.length === 0) return { applied: true, removed: 0 }
+        return this.runner.run('deleteTags', undefined, NOT_APPLIED, false, async (c) => {
+          if (fenced) await this.runner.deadline(this.fenced.fence(c, invalidation), 'deleteTags')
+          return {
+            applied: true,
+            removed: await this.tags.deleteTags(c, invalidation.tags, bound('deleteTags')),
+          }
+        })
+      }
+      case 'clear': {
+        // Fences stay: they are what tells a late fill that the prefix was cleared after it began.
+        const fences = this.fenced.fenceKeyPrefix
+        return this.runner.run('clear', undefined, NOT_APPLIED, false, async (c) => {
+          if (fenced) await this.runner.deadline(this.fenced.fence(c, invalidation), 'clear')
+          const removed = await this.keys.scanAndUnlink(
+            c,
+            `${this.escapedPrefix}*`,
+            (k) => !k.startsWith(fences),
+            bound('clear'),
+          )
+          return { applied: true, removed }
+        })
+      }
+    }
+  }
+}

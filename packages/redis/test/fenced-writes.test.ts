@@ -1,0 +1,181 @@
+import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { type FaultProxy, startFaultProxy, until } from '@strata-cache/test-suite/testing'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RedisStore } from '../src/index.ts'
+import { entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
+
+// L2 never goes back in time: late sets are dropped, fills that began before a change are dropped.
+let server: RedisServer
+let raw: Redis
+const stores: RedisStore[] = []
+
+function store(
+  options: Partial<ConstructorParameters<typeof RedisStore>[0]> & { prefix: string },
+): RedisStore {
+  const s = new RedisStore({ url: server.url, commandTimeout: TEST_COMMAND_TIMEOUT, ...options })
+  stores.push(s)
+  return s
+}
+
+beforeAll(async () => {
+  server = await startRedisServer()
+  raw = new Redis(server.url)
+})
+
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()))
+  raw?.disconnect()
+  await server?.stop()
+})
+
+describe('fills (a loader result) are fenced by every later change', () => {
+  it('writes a fill when nothing changed since its loader began', async () => {
+    const s = store({ prefix: uniquePrefix('fill') })
+    const since = s.redisNow()
+    expect(await s.write(s.prepare('k', entry('loaded')), { fillSince: since })).toBe('written')
+    expect((await s.get('k'))?.value).toBe('loaded')
+  })
+
+  it.each([
+    ['a delete of the key', (s: RedisStore) => s.delete('k')],
+    ['a set of the key', (s: RedisStore) => s.set('k', entry('newer'))],
+    ['a matching pattern', (s: RedisStore) => s.deletePattern('k*')],
+    ['one of its tags', (s: RedisStore) => s.deleteTags(['t1'])],
+    ['a clear', (s: RedisStore) => s.clear()],
+  ])('drops a fill whose loader began before %s', async (_, change) => {
+    const prefix = uniquePrefix('fence')
+    const a = store({ prefix })
+    const b = store({ prefix })
+    await a.set('k', entry('old', { tags: ['t1'] }))
+    const since = a.redisNow() // the loader starts and reads the old data
+    await change(b) // another pod changes the data and invalidates
+    const after = await b.get('k')
+    const outcome = await a.write(a.prepare('k', entry('stale-load', { tags: ['t1'] })), { fillSince: since })
+    expect(outcome).toBe('superseded')
+    expect((await a.get('k'))?.value).toBe(after?.value)
+    expect((await a.get('k'))?.value).not.toBe('stale-load')
+  })
+
+  it('keeps a fill whose tags and key were not touched by a pattern that does not match', async () => {
+    const prefix = uniquePrefix('nomatch')
+    const s = store({ prefix })
+    const since = s.redisNow()
+    await s.deletePattern('other:*')
+    await s.deleteTags(['unrelated'])
+    expect(await s.write(s.prepare('k', entry('v', { tags: ['t1'] })), { fillSince: since })).toBe('written')
+  })
+
+  it('drops a fill whose loader ran longer than fenceWindow (its fences may have expired)', async () => {
+    const s = store({ prefix: uniquePrefix('window'), fenceWindow: '1s' })
+    const since = s.redisNow() - 2000
+    expect(await s.write(s.prepare('k', entry('v')), { fillSince: since })).toBe('superseded')
+    expect(await s.get('k')).toBeUndefined()
+  })
+
+  it('applies a fenced write only while its lock lease is held', async () => {
+    const prefix = uniquePrefix('lease')
+    const s = store({ prefix })
+    await raw.set(`${prefix}#lock:k`, 'mine', 'PX', 10_000)
+    const lease = { key: `${prefix}#lock:k`, token: 'mine' }
+    expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.redisNow(), lease })).toBe('written')
+    await raw.set(`${prefix}#lock:k`, 'someone-else', 'PX', 10_000)
+    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.redisNow(), lease })).toBe('lease-lost')
+    expect((await s.get('k'))?.value).toBe('v1')
+  })
+})
+
+describe('a set that reaches Redis late', () => {
+  let proxy: FaultProxy
+
+  beforeAll(async () => {
+    const port = Number(new URL(server.url).port)
+    proxy = await startFaultProxy({ host: '127.0.0.1', port })
+  })
+
+  afterAll(async () => {
+    await proxy?.close()
+  })
+
+  it('is dropped when another pod wrote meanwhile: held bytes delivered after 1 s do not overwrite', async () => {
+    const prefix = uniquePrefix('late')
+    const cut = new RedisStore({
+      url: proxy.url,
+      prefix,
+      commandTimeout: 100,
+      breaker: { failureThreshold: 100 },
+    })
+    stores.push(cut)
+    const direct = store({ prefix })
+    expect(await cut.ready(5000)).toBe(true)
+    await cut.set('k', entry('v1'))
+    expect((await direct.get('k'))?.value).toBe('v1')
+
+    proxy.hold(1000)
+    const outcome = await cut.write(cut.prepare('k', entry('v2-late')))
+    expect(outcome).toBe('failed') // the caller gave up after its 100 ms deadline
+    await direct.set('k', entry('v3-newer'))
+    // Once the held bytes reach Redis, the late SET must not replace v3.
+    await until(
+      async () => (await cut.withClient((c) => c.ping()).catch(() => '')) === 'PONG',
+      5000,
+      'proxy heals',
+    )
+    expect((await direct.get('k'))?.value).toBe('v3-newer')
+  })
+
+  it('is dropped even with nothing newer there: a late set never lands after its caller was told it failed', async () => {
+    const prefix = uniquePrefix('late2')
+    const cut = new RedisStore({
+      url: proxy.url,
+      prefix,
+      commandTimeout: 100,
+      breaker: { failureThreshold: 100 },
+    })
+    stores.push(cut)
+    const direct = store({ prefix })
+    expect(await cut.ready(5000)).toBe(true)
+    await cut.set('k', entry('v1'))
+    proxy.hold(800)
+    expect(await cut.write(cut.prepare('k', entry('v2-late')))).toBe('failed')
+    await until(
+      async () => (await cut.withClient((c) => c.ping()).catch(() => '')) === 'PONG',
+      5000,
+      'proxy heals',
+    )
+    expect((await direct.get('k'))?.value).toBe('v1')
+  })
+})
+
+describe('invalidate', () => {
+  it('reports whether Redis applied it, and how many entries went', async () => {
+    const prefix = uniquePrefix('inv')
+    const s = store({ prefix })
+    await s.setMany([
+      ['a:1', entry(1, { tags: ['x'] })],
+      ['a:2', entry(2)],
+      ['b:1', entry(3)],
+    ])
+    expect(await s.invalidate({ kind: 'key', keys: ['b:1', 'nope'] })).toEqual({ applied: true, removed: 1 })
+    expect(await s.invalidate({ kind: 'tags', tags: ['x'] })).toEqual({ applied: true, removed: 1 })
+    expect(await s.invalidate({ kind: 'pattern', pattern: 'a:*' })).toEqual({ applied: true, removed: 1 })
+    expect(await s.invalidate({ kind: 'clear' })).toEqual({ applied: true, removed: 0 })
+  })
+
+  it('resolves applied: false while Redis is unreachable (the caller replays it later)', async () => {
+    const prefix = uniquePrefix('down')
+    const s = new RedisStore({ url: 'redis://127.0.0.1:1', prefix, connectTimeout: 200 })
+    stores.push(s)
+    expect(await s.invalidate({ kind: 'key', keys: ['k'] })).toEqual({ applied: false, removed: 0 })
+    expect(await s.invalidate({ kind: 'clear' })).toEqual({ applied: false, removed: 0 })
+    expect(await s.write(s.prepare('k', entry('v')))).toBe('failed')
+  })
+
+  it('estimates Redis clock within a few ms once it has sampled it', async () => {
+    const s = store({ prefix: uniquePrefix('clock') })
+    await s.set('k', entry('v')) // every write's reply samples the clock
+    const [seconds, micros] = await raw.time()
+    const redisMs = Number(seconds) * 1000 + Number(micros) / 1000
+    expect(Math.abs(s.redisNow() - redisMs)).toBeLessThan(50)
+  })
+})
