@@ -49,7 +49,22 @@ export interface CacheStore {
   peek?<T>(key: string, at?: number): CacheEntry<T> | undefined
   /** Cross-process single flight for `getOrSet(..., { lock: true })`, offered by stores that can. */
   readonly lock?: DistributedLock
+  /**
+   * Marks the start of a load of `key` (a `getOrSet` miss about to call its loader); the token goes
+   * back to {@link setLoaded} with the loader's result. Optional: stores shared between processes
+   * offer it so that a loader that read old data cannot write it over a change made meanwhile.
+   */
+  startLoad?(key: string): LoadToken
+  /**
+   * Writes a loader's result unless the key (its tags, a matching pattern, the whole store) changed
+   * since {@link startLoad}, or `lease` is no longer held (checked with the write, atomically where
+   * the lease has a `fence`). Resolves whether it was written; rejects only for bad input, like `set`.
+   */
+  setLoaded?<T>(key: string, entry: CacheEntry<T>, token: LoadToken, lease?: LockLease): Promise<boolean>
 }
+
+/** What {@link CacheStore.startLoad} hands out, opaque to the Cache. */
+export type LoadToken = unknown
 
 /**
  * One loader per key across every process sharing the store. The Cache first single-flights in
@@ -69,6 +84,11 @@ export interface DistributedLock {
 export interface LockLease {
   /** False once the lease expired or was taken over (the fencing check); then do not write. */
   isValid(): Promise<boolean>
+  /**
+   * Where the lease lives (`key` holds `token` while it is held), for a store that checks it in the
+   * same atomic step as the write (see {@link CacheStore.setLoaded}). Optional.
+   */
+  readonly fence?: { readonly key: string; readonly token: string }
   /** Gives the lease up, so waiting processes read the value (or load) at once. */
   release(): Promise<void>
 }

@@ -25,7 +25,13 @@ import {
 } from './events.ts'
 import { type HealthReport, healthReport } from './health-report.ts'
 import { validateKey, validatePattern, validateTags } from './key-schema.ts'
-import { type InvalidationScope, type Loader, LoaderRuns, resolveLoaderSettings } from './loader-run.ts'
+import {
+  type InvalidationScope,
+  type LoadedWrite,
+  type Loader,
+  LoaderRuns,
+  resolveLoaderSettings,
+} from './loader-run.ts'
 import { tierHealth, tierStats } from './tier-report.ts'
 
 /**
@@ -62,7 +68,7 @@ export class Cache {
       counters: this.counters,
       lockWaitMs: this.defaults.lockWaitMs,
       read: (key) => this.readStore(key),
-      write: (key, entry, ttlMs) => this.writeStore(key, entry, ttlMs),
+      write: (key, entry, ttlMs, load) => this.writeStore(key, entry, ttlMs, load),
     })
     this.unsubscribeStore = this.store.subscribe?.((event) => this.onStoreEvent(event))
   }
@@ -350,9 +356,10 @@ export class Cache {
     }
   }
 
-  private async writeStore(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
+  private async writeStore(key: string, entry: CacheEntry, ttlMs: number, load?: LoadedWrite): Promise<void> {
     try {
-      await this.store.set(key, entry)
+      if (load === undefined) await this.store.set(key, entry)
+      else if (!(await this.store.setLoaded!(key, entry, load.token, load.lease))) return
     } catch (error) {
       // Bad input is the caller's to fix; anything else (a sick L2) never reaches the caller.
       if (isInputError(error)) throw error

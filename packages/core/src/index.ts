@@ -15,6 +15,7 @@ export type {
   CacheStore,
   DistributedLock,
   InvalidationKind,
+  LoadToken,
   LockLease,
   StoreEvent,
   StoreEventListener,

@@ -6,7 +6,7 @@ import {
   resolveWriteSettings,
   type WriteSettings,
 } from './cache-options.ts'
-import type { CacheStore, InvalidationKind } from './cache-store.ts'
+import type { CacheStore, InvalidationKind, LoadToken, LockLease } from './cache-store.ts'
 import { withDeadline } from './deadline.ts'
 import { type Duration, parseDuration } from './duration.ts'
 import { CacheOptionError, CacheTimeoutError } from './errors.ts'
@@ -88,8 +88,17 @@ export interface LoaderHost {
   readonly lockWaitMs: number
   /** A store read whose failure is a miss (reported as an error). */
   read<T>(key: string): Promise<CacheEntry<T> | undefined>
-  /** Writes an entry and counts it; rejects only for bad input. */
-  write(key: string, entry: CacheEntry, ttlMs: number): Promise<void>
+  /**
+   * Writes an entry and counts it; rejects only for bad input. With `load`, it is a loader's result
+   * written through the store's `setLoaded` (dropped when the data changed since the load began).
+   */
+  write(key: string, entry: CacheEntry, ttlMs: number, load?: LoadedWrite): Promise<void>
+}
+
+/** A loader's result on its way to the store: the token from `startLoad`, and the lock lease if one is held. */
+export interface LoadedWrite {
+  token: LoadToken
+  lease: LockLease | undefined
 }
 
 /** A loader run in flight; `invalidated` is set when the key is invalidated meanwhile, so its result is not written. */
@@ -213,7 +222,7 @@ export class LoaderRuns {
           // The holder before us may have just written it.
           const entry = await host.read<T>(key)
           if (entry !== undefined && isFresh(entry, host.now())) return entry.value
-          return await this.call(key, loader, settings, stale, run, () => lease.isValid())
+          return await this.call(key, loader, settings, stale, run, lease)
         } finally {
           await lease.release().catch((error) => host.counters.error('lock', error, key))
         }
@@ -229,9 +238,12 @@ export class LoaderRuns {
     settings: LoaderSettings,
     stale: CacheEntry<T> | undefined,
     run: LoaderRun<T>,
-    stillOwner?: () => Promise<boolean>,
+    lease?: LockLease,
   ): Promise<T> {
     const counters = this.host.counters
+    const store = this.host.store
+    // Before the loader reads anything: a change made after this point makes its result too old.
+    const token = store.setLoaded === undefined ? undefined : store.startLoad?.(key)
     let ttlMs = settings.ttlMs
     let tags = settings.tags
     let skip = false
@@ -262,9 +274,12 @@ export class LoaderRuns {
       throw error
     }
     counters.loaderDone(key, started)
-    if (!skip && !run.invalidated && (stillOwner === undefined || (await stillOwner()))) {
+    // A store that checks the lease in the write itself needs no separate round trip for it.
+    const atomicLease = lease?.fence !== undefined && store.setLoaded !== undefined
+    if (!skip && !run.invalidated && (lease === undefined || atomicLease || (await lease.isValid()))) {
       const entry = createEntry(value, ttlMs, settings.graceMs, this.host.now(), tags)
-      await this.host.write(key, entry, ttlMs).catch((error) =>
+      const load = store.setLoaded === undefined ? undefined : { token, lease }
+      await this.host.write(key, entry, ttlMs, load).catch((error) =>
         // The caller still gets its value; the write failure is reported (e.g. unserializable value).
         this.host.counters.error('set', error, key),
       )
