@@ -68,7 +68,8 @@ export class EventRepository {
       .get(...params) as { count: number; sum: number; min: number | null; max: number | null }
     const buckets = this.db
       .prepare(
-        `SELECT (time_ms / ?) * ? AS bucket, COUNT(*) AS count, TOTAL(value) AS sum
+        // The bucket size is bound as a JS number (a REAL): CAST keeps the division an integer one.
+        `SELECT (time_ms / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS bucket, COUNT(*) AS count, TOTAL(value) AS sum
          FROM events WHERE ${clause} GROUP BY bucket ORDER BY bucket`,
       )
       .all(q.bucketMs, q.bucketMs, ...params) as { bucket: number; count: number; sum: number }[]

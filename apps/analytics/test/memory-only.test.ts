@@ -33,9 +33,16 @@ describe('memory-only pod', () => {
     expect((await pod.get(path)).headers.get('x-cache')).toBe('miss')
     expect((await pod.get(path)).headers.get('x-cache')).toBe('hit')
     await pod.get('/api/v1/events', jsonBody('POST', { ...event, value: 3 }))
-    const after = await pod.json<{ count: number; sum: number }>(path)
+    const after = await pod.json<{
+      count: number
+      sum: number
+      series: { bucketStart: string; count: number }[]
+    }>(path)
     expect(after.headers.get('x-cache')).toBe('miss')
     expect(after.body).toMatchObject({ count: 2, sum: 5 })
+    // 24h is counted per hour: both events (posted within a second) fall in hour buckets.
+    for (const bucket of after.body.series) expect(Date.parse(bucket.bucketStart) % 3_600_000).toBe(0)
+    expect(after.body.series.reduce((n, b) => n + b.count, 0)).toBe(2)
   })
 
   it('disables the admin endpoints when no token is configured (404 with a message)', async () => {
