@@ -42,8 +42,12 @@ export interface BusCounters {
 export interface WriteNotice {
   /** Issues the PUBLISH on the write's connection, as the next message of that connection's stream; call once. */
   readonly followUp: WriteFollowUp
-  /** After the write: acknowledged (true), or not sent / failed (false: the bus queues it for its retry). */
-  settled(published: boolean): Promise<void>
+  /**
+   * After the write: acknowledged (true); not sent or failed (false: the bus queues it for its
+   * retry); or `'deferred'`: the write did not reach L2 and the store publishes the invalidation
+   * itself once L2 holds its repair, so the bus forgets it.
+   */
+  settled(published: boolean | 'deferred'): Promise<void>
 }
 
 /**

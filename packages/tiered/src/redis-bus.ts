@@ -118,7 +118,8 @@ export class RedisBus implements InvalidationBus {
    * stream, so Redis runs the two in order in one round trip, and its acknowledgement still means
    * delivered. Then `settled(true)` once Redis acknowledged it; `settled(false)` (not sent or failed:
    * Redis is sick) queues it for the bus's retry instead of making the caller wait for another
-   * PUBLISH to the same sick server.
+   * PUBLISH to the same sick server; `settled('deferred')` forgets it (the store publishes it after
+   * repairing L2).
    */
   followWrite(invalidation: Invalidation): WriteNotice {
     return {
@@ -127,7 +128,7 @@ export class RedisBus implements InvalidationBus {
         return client.publish(this.channel, message)
       },
       settled: (published) => {
-        if (this.closed) return Promise.resolve()
+        if (this.closed || published === 'deferred') return Promise.resolve()
         this.peers?.deliver(invalidation)
         if (published) this.stats.sent++
         else this.queue.enqueue(invalidation)

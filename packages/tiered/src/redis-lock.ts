@@ -16,9 +16,11 @@ export interface RedisLockOptions {
   now?: () => number
 }
 
-// Compare-and-delete / compare-and-check: only the lease's own token may release or claim it.
+// Compare-and-delete / compare-and-extend: only the lease's own token may release or renew it.
 const RELEASE_SCRIPT =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+const RENEW_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 
 /**
  * One loader per key across processes: `SET key token NX PX ttl`, released with a compare-and-delete
@@ -46,14 +48,33 @@ export class RedisLock implements DistributedLock {
     return `${this.lockPrefix}${key}`
   }
 
+  /**
+   * Takes the lock for `ttlMs`, or resolves undefined when another process holds it. While held, the
+   * lease is renewed every third of `ttlMs` (compare-and-extend), so a loader slower than the lease
+   * keeps it; `fence` lets the store check it atomically with the write (RedisStore.write's `lease`).
+   */
   async acquire(key: string, ttlMs: number): Promise<LockLease | undefined> {
     const lockKey = this.lockKey(key)
     const token = randomBytes(12).toString('base64url')
-    const ok = await this.client.set(lockKey, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')
+    const leaseMs = Math.max(1, Math.ceil(ttlMs))
+    const ok = await this.client.set(lockKey, token, 'PX', leaseMs, 'NX')
     if (ok !== 'OK') return undefined
     const client = this.client
     let released = false
+    const renewal = setInterval(
+      () => {
+        client.eval(RENEW_SCRIPT, 1, lockKey, token, leaseMs).then(
+          (held) => {
+            if (held === 0) clearInterval(renewal) // taken over: the fenced write will refuse
+          },
+          () => {}, // Redis away: the next tick tries again; the lease may lapse meanwhile
+        )
+      },
+      Math.max(10, Math.floor(leaseMs / 3)),
+    )
+    renewal.unref()
     return {
+      fence: { key: lockKey, token },
       async isValid() {
         if (released) return false
         // Unknown (Redis unreachable) counts as lost: the holder then skips its write, never errs.
@@ -62,6 +83,7 @@ export class RedisLock implements DistributedLock {
       async release() {
         if (released) return
         released = true
+        clearInterval(renewal)
         await client.eval(RELEASE_SCRIPT, 1, lockKey, token)
       },
     }

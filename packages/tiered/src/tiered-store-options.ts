@@ -7,8 +7,16 @@ import {
   parseDuration,
 } from '@strata-cache/core'
 import { assertKnownOptions } from '@strata-cache/core/internal'
-import type { WriteFollowUp } from '@strata-cache/redis'
+import type {
+  InvalidationOutcome,
+  PreparedWrite,
+  StoreInvalidation,
+  WriteFollowUp,
+  WriteOptions,
+  WriteOutcome,
+} from '@strata-cache/redis'
 import type { InvalidationBus } from './invalidation.ts'
+import { DEFAULT_MAX_REPAIRS } from './l2-repairs.ts'
 import type { TieredStore } from './tiered-store.ts'
 
 /** An in-process L1: `peek` for the sync hit path, `purgeWrittenBefore` to drop what a gap may have made stale. */
@@ -34,6 +42,31 @@ export interface L2Store extends CacheStore {
    * sent or failed.
    */
   setFollowedBy?<T>(key: string, entry: CacheEntry<T>, followUp: WriteFollowUp): Promise<boolean>
+  /**
+   * Fenced writes (a RedisStore has all four; see its README, "L2 never goes back in time"). With
+   * them the tiered store learns what L2 applied, replays what it could not, and drops loader
+   * results older than a change another pod made.
+   */
+  prepare?<T>(key: string, entry: CacheEntry<T>): PreparedWrite
+  /** The fenced write: resolves what became of it. */
+  write?(prepared: PreparedWrite, options?: WriteOptions): Promise<WriteOutcome>
+  /** A removal that says whether L2 applied it. */
+  invalidate?(invalidation: StoreInvalidation): Promise<InvalidationOutcome>
+  /** L2's clock as this process estimates it, ms: when a load began, for a fill's fence. */
+  redisNow?(): number
+}
+
+/** An L2 with fenced writes (see L2Store.write). */
+export type FencedL2 = L2Store & Required<Pick<L2Store, 'prepare' | 'write' | 'invalidate' | 'redisNow'>>
+
+/** True when `l2` offers fenced writes. */
+export function isFenced(l2: L2Store): l2 is FencedL2 {
+  return (
+    typeof l2.prepare === 'function' &&
+    typeof l2.write === 'function' &&
+    typeof l2.invalidate === 'function' &&
+    typeof l2.redisNow === 'function'
+  )
 }
 
 /** Options of {@link TieredStore}. */
@@ -62,6 +95,12 @@ export interface TieredStoreOptions {
    * instead of two, in the same order. createCache turns it on. @default false
    */
   publishOnL2Connection?: boolean
+  /**
+   * Removals L2 could not apply (and `set`s it could not take, as deletes), kept for replay when it
+   * answers again; past this many they collapse into one clear of the prefix (reported once as an
+   * `error` event with operation `repair`). Needs an L2 with fenced writes (a RedisStore). @default 10000
+   */
+  maxRepairs?: number
 }
 
 const TIERED_STORE_OPTIONS = [
@@ -73,6 +112,7 @@ const TIERED_STORE_OPTIONS = [
   'lock',
   'now',
   'publishOnL2Connection',
+  'maxRepairs',
 ] as const
 
 /** Options after defaults and checks. */
@@ -80,6 +120,7 @@ export interface ResolvedTieredStoreOptions {
   name: string
   now: () => number
   degradedL1TtlMs: number
+  maxRepairs: number
 }
 
 /** Checks `options` (unknown names, the two tiers) and applies the defaults. Throws a CacheOptionError. */
@@ -96,5 +137,19 @@ export function resolveTieredStoreOptions(options: TieredStoreOptions): Resolved
     name: options.name ?? 'tiered',
     now: options.now ?? Date.now,
     degradedL1TtlMs: parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl'),
+    maxRepairs: resolveMaxRepairs(options.maxRepairs),
   }
+}
+
+function resolveMaxRepairs(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_REPAIRS
+  if (!Number.isInteger(value) || value < 1) {
+    throw new CacheOptionError(
+      `TieredStore: option "maxRepairs" must be an integer >= 1, got ${String(value)}`,
+      {
+        option: 'maxRepairs',
+      },
+    )
+  }
+  return value
 }

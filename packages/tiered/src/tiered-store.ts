@@ -4,24 +4,30 @@ import {
   CacheErrorCode,
   type CacheStore,
   type DistributedLock,
+  type LoadToken,
+  type LockLease,
   type StoreEvent,
   type StoreEventListener,
   type TierHealth,
   type TierStats,
 } from '@strata-cache/core'
 import { ListenerSet } from '@strata-cache/core/internal'
-import { decodedValueBytes } from '@strata-cache/redis/internal'
 import { DegradedL1 } from './degraded-l1.ts'
 import { FillGuard } from './fill-guard.ts'
 import type { Invalidation, InvalidationBus } from './invalidation.ts'
+import { L2Repairs } from './l2-repairs.ts'
 import { RemoteInvalidations } from './remote-invalidations.ts'
+import { RepairReplay } from './repair-replay.ts'
 import { tieredHealth, tieredStats } from './tier-report.ts'
 import {
+  type FencedL2,
+  isFenced,
   type L1Store,
   type L2Store,
   resolveTieredStoreOptions,
   type TieredStoreOptions,
 } from './tiered-store-options.ts'
+import { TieredWrites } from './tiered-writes.ts'
 
 /**
  * L1 + L2 + an invalidation bus. Reads L1, then L2 (filling L1); writes L2, then L1, then tells the
@@ -44,6 +50,12 @@ export class TieredStore implements CacheStore {
   private readonly listeners = new ListenerSet<StoreEvent>('tiered store')
   private readonly unsubscribes: (() => void)[] = []
   private readonly publishing = new Set<Promise<void>>()
+  /** L2 with fenced writes (a RedisStore): outcomes are known, failures are replayed. */
+  private readonly fenced: FencedL2 | undefined
+  /** Removals L2 has not confirmed (in flight, or failed and waiting for replay). */
+  private readonly repairs: L2Repairs
+  private readonly replay: RepairReplay
+  private readonly writes: TieredWrites
   private closed = false
 
   constructor(options: TieredStoreOptions) {
@@ -67,6 +79,30 @@ export class TieredStore implements CacheStore {
       this.l2.canFollowWrites !== false &&
       this.bus?.followWrite !== undefined
     this.followingBus = follows ? (this.bus as Required<Pick<InvalidationBus, 'followWrite'>>) : undefined
+    this.fenced = isFenced(this.l2) ? this.l2 : undefined
+    this.repairs = new L2Repairs(resolved.maxRepairs)
+    this.replay = new RepairReplay({
+      repairs: this.repairs,
+      invalidate: (invalidation) => this.fenced!.invalidate(invalidation),
+      l2Available: () => this.l2Available(),
+      publish: (invalidation) => this.publish(invalidation),
+      emit: (event) => this.listeners.emit(event),
+      l2Name: this.l2.name,
+    })
+    this.writes = new TieredWrites({
+      l1: this.l1,
+      l2: this.l2,
+      fenced: this.fenced,
+      followingBus: this.followingBus,
+      guard: this.guard,
+      repairs: this.repairs,
+      replay: this.replay,
+      degraded: this.degraded,
+      now: this.now,
+      l2Available: () => this.l2Available(),
+      publish: (invalidation) => this.publish(invalidation),
+      emit: (event) => this.listeners.emit(event),
+    })
     const lock = options.lock
     if (typeof lock === 'function') this.lock = lock(this)
     else if (lock !== undefined && lock !== false) this.lock = lock
@@ -77,6 +113,8 @@ export class TieredStore implements CacheStore {
     for (const tier of [this.l1, this.l2]) {
       const unsubscribe = tier.subscribe?.((event) => {
         if (tier === this.l2 && event.type === 'error') this.onL2Error(event.key, event.operation)
+        // L2 answers again: apply what it missed, then tell the other pods.
+        if (tier === this.l2 && event.type === 'breaker' && event.state === 'closed') void this.replay.kick()
         this.listeners.emit(event)
       })
       if (unsubscribe !== undefined) this.unsubscribes.push(unsubscribe)
@@ -109,7 +147,9 @@ export class TieredStore implements CacheStore {
       // L2 missed or is down: an L1 entry within grace is still better than nothing.
       return local
     }
-    if (this.guard.mayFill(ticket)) await this.writeL1(key, entry)
+    if (this.guard.mayFill(ticket) && !this.writes.pendingRemoval(key, entry))
+      await this.writes.writeL1(key, entry)
+    else return this.writes.ownWriteOr(key, ticket, entry)
     return entry
   }
 
@@ -149,7 +189,13 @@ export class TieredStore implements CacheStore {
         results[i] = locals[i]
         continue
       }
-      if (this.guard.mayFill(tickets[j]!)) await this.writeL1(missingKeys[j]!, entry)
+      const key = missingKeys[j]!
+      if (this.guard.mayFill(tickets[j]!) && !this.writes.pendingRemoval(key, entry))
+        await this.writes.writeL1(key, entry)
+      else {
+        results[i] = this.writes.ownWriteOr(key, tickets[j]!, entry)
+        continue
+      }
       results[i] = entry
     }
     return results
@@ -157,53 +203,43 @@ export class TieredStore implements CacheStore {
 
   // ---- writes -----------------------------------------------------------------------------------
 
-  /** L2, then L1, then the other pods are told (in L2's round trip with `publishOnL2Connection`). */
+  /**
+   * L1 first (this pod reads its own write while it travels), then L2, then the other pods are told
+   * (in L2's round trip with `publishOnL2Connection`). A write L2 could not take leaves L1's copy for
+   * degradedL1Ttl at most, and a delete of the key queued for L2, applied (then announced) once it
+   * answers: no older value survives in L2.
+   */
   async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
     this.assertOpen()
-    const invalidation: Invalidation = { kind: 'key', keys: [key] }
-    const notice = this.followingBus?.followWrite(invalidation)
-    const ticket = this.guard.begin(key, true)
-    let published = false
-    try {
-      // Bad input (unserializable, too large) throws here, before L1 changes or any I/O: nothing is lost.
-      if (notice !== undefined) published = await this.l2.setFollowedBy!(key, entry, notice.followUp)
-      else await this.l2.set(key, entry)
-      // Another write or invalidation of this key overlapped ours: who wins in L2 is unknown, so drop L1's copy.
-      // An L2 that could not take the write leaves L1 the only copy: keep it no longer than degradedL1Ttl.
-      if (this.guard.isCurrent(ticket)) await this.writeL1(key, entry, this.guard.l2WriteFailed(ticket))
-      else await this.l1.delete(key).catch(() => false)
-    } finally {
-      this.guard.end(ticket, true)
-    }
-    // Not published with the write (Redis is sick): the bus queues it; no second wait on that server.
-    if (notice === undefined) await this.publish(invalidation)
-    else await notice.settled(published)
+    return this.writes.set(key, entry)
   }
 
-  /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */
+  /** Marks the start of a load of `key`: L2's clock now, for the fill's fence (see setLoaded). */
+  startLoad(_key: string): LoadToken {
+    return this.fenced?.redisNow()
+  }
+
+  /**
+   * A loader's result: written to L2 unless the key, its tags, a matching pattern or the prefix
+   * changed since `startLoad` (another pod's write or invalidation: its data is newer), or the lock
+   * lease was lost (checked in the same script). Dropped results leave L1 without the key.
+   */
+  setLoaded<T>(key: string, entry: CacheEntry<T>, token: LoadToken, lease?: LockLease): Promise<boolean> {
+    this.assertOpen()
+    return this.writes.setLoaded(key, entry, token, lease)
+  }
+
+  /** One batched L2 write (nothing is written if any value is refused), then L1, then one bus message for what L2 took. */
   async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
     this.assertOpen()
     if (entries.length === 0) return
-    const tickets = entries.map(([key]) => this.guard.begin(key, true))
-    try {
-      if (this.l2.setMany !== undefined) await this.l2.setMany(entries)
-      else for (const [key, entry] of entries) await this.l2.set(key, entry)
-      for (let j = 0; j < entries.length; j++) {
-        const [key, entry] = entries[j]!
-        const ticket = tickets[j]!
-        if (this.guard.isCurrent(ticket)) await this.writeL1(key, entry, this.guard.l2WriteFailed(ticket))
-        else await this.l1.delete(key).catch(() => false)
-      }
-    } finally {
-      for (const ticket of tickets) this.guard.end(ticket, true)
-    }
-    await this.publish({ kind: 'key', keys: [...new Set(entries.map(([key]) => key))] })
+    return this.writes.setMany(entries)
   }
 
   /** Removes the key from L2 and L1 and tells the other pods; true when L2 held it (L1 while L2 is unavailable). */
   async delete(key: string): Promise<boolean> {
     this.assertOpen()
-    return this.removeFromBoth(
+    return this.writes.removeFromBoth(
       { kind: 'key', keys: [key] },
       () => this.l2.delete(key),
       () => this.l1.delete(key),
@@ -213,7 +249,7 @@ export class TieredStore implements CacheStore {
   /** Removes the keys matching the glob from L2 and L1 and tells the other pods; returns L2's count (L1's while L2 is unavailable). */
   async deletePattern(pattern: string): Promise<number> {
     this.assertOpen()
-    return this.removeFromBoth(
+    return this.writes.removeFromBoth(
       { kind: 'pattern', pattern },
       () => this.l2.deletePattern(pattern),
       () => this.l1.deletePattern(pattern),
@@ -223,7 +259,7 @@ export class TieredStore implements CacheStore {
   /** Removes the entries carrying any of the tags from L2 and L1 and tells the other pods; returns L2's count (L1's while L2 is unavailable). */
   async deleteTags(tags: readonly string[]): Promise<number> {
     this.assertOpen()
-    return this.removeFromBoth(
+    return this.writes.removeFromBoth(
       { kind: 'tags', tags },
       () => this.l2.deleteTags(tags),
       () => this.l1.deleteTags(tags),
@@ -234,7 +270,7 @@ export class TieredStore implements CacheStore {
   /** Clears L2 (this prefix only) and L1 and tells the other pods to clear theirs. */
   async clear(): Promise<void> {
     this.assertOpen()
-    await this.removeFromBoth(
+    await this.writes.removeFromBoth(
       { kind: 'clear' },
       () => this.l2.clear(),
       () => this.l1.clear(),
@@ -246,6 +282,9 @@ export class TieredStore implements CacheStore {
     if (this.closed) return
     this.closed = true
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe()
+    // One last try at what L2 missed; what stays is lost with the process (see the README).
+    await this.replay.kick()
+    this.replay.stop()
     await Promise.allSettled([...this.publishing])
     await this.bus?.close()
     await Promise.allSettled([this.l1.close(), this.l2.close()])
@@ -256,7 +295,7 @@ export class TieredStore implements CacheStore {
 
   /** L1's and L2's rows, plus a `bus` row whose details are `{ sent, received, dropped, gaps, reconnects, pending }`. */
   stats(): Promise<TierStats[]> {
-    return tieredStats(this.l1, this.l2, this.bus)
+    return tieredStats(this.l1, this.l2, this.bus, this.fenced === undefined ? undefined : this.repairs)
   }
 
   /** L1's checks, then L2's and the bus's marked optional: without them the cache is degraded, not down. */
@@ -299,51 +338,6 @@ export class TieredStore implements CacheStore {
   private onL2Error(key: string | undefined, operation: string): void {
     // A failed batch names no key: every write in flight may be the one that failed.
     if (key !== undefined || operation === 'setMany') this.guard.markL2WriteFailed(key)
-  }
-
-  /**
-   * A delete, pattern, tags or clear: L2, then L1, fenced so that no read in flight fills L1 across
-   * it, then the notice to the other pods. The result is L2's (how many it removed), or L1's while L2
-   * is unavailable.
-   */
-  private async removeFromBoth<N>(
-    invalidation: Invalidation,
-    fromL2: () => Promise<N>,
-    fromL1: () => Promise<N>,
-    notify = true,
-  ): Promise<N> {
-    const unfence = this.guard.fence(invalidation)
-    let result: N
-    try {
-      const available = this.l2Available()
-      const l2Result = await fromL2()
-      const l1Result = await fromL1()
-      result = available ? l2Result : l1Result
-    } finally {
-      unfence()
-    }
-    if (notify) await this.publish(invalidation)
-    return result
-  }
-
-  /**
-   * Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. An
-   * entry L2 just decoded for this read (it says how many bytes of JSON it came from) is handed to
-   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy.
-   */
-  private async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
-    // Read before the spread below, which does not copy the (non-enumerable) mark.
-    const ownedBytes = this.l1.fill === undefined ? undefined : decodedValueBytes(entry)
-    const { tier: _, ...copy } = entry
-    const held = this.degraded.clamp(copy, l2Failed || !this.l2Available())
-    try {
-      if (ownedBytes !== undefined) await this.l1.fill!(key, held, ownedBytes)
-      else await this.l1.set(key, held)
-    } catch (error) {
-      // L1 refused it (e.g. over its maxBytes): never keep the previous copy in its place.
-      await this.l1.delete(key).catch(() => false)
-      this.listeners.emit({ type: 'error', operation: 'set', tier: this.l1.name, error, key })
-    }
   }
 
   /**

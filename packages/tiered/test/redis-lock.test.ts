@@ -42,6 +42,28 @@ function setup(options: { pollMs?: number } = {}) {
 }
 
 describe('RedisLock', () => {
+  it('renews the lease while it is held, so a loader slower than the lease keeps it', async () => {
+    const { lock, lockPrefix } = setup()
+    const lease = await lock.acquire('slow', 300)
+    expect(lease?.fence).toEqual({ key: `${lockPrefix}slow`, token: expect.any(String) })
+    await sleep(1000) // more than three lease lengths
+    expect(await client.get(`${lockPrefix}slow`)).toBe(lease?.fence?.token)
+    expect(await lease?.isValid()).toBe(true)
+    expect(await lock.acquire('slow', 300)).toBeUndefined()
+    await lease?.release()
+    expect(await client.exists(`${lockPrefix}slow`)).toBe(0)
+  })
+
+  it('stops renewing once another process took the lease over, and never extends its key', async () => {
+    const { lock, lockPrefix } = setup()
+    const lease = await lock.acquire('taken', 300)
+    await client.set(`${lockPrefix}taken`, 'someone-else', 'PX', 200)
+    await sleep(600)
+    expect(await client.exists(`${lockPrefix}taken`)).toBe(0) // expired: not renewed by the old holder
+    expect(await lease?.isValid()).toBe(false)
+    await lease?.release()
+  })
+
   it('grants one lease per key at a time, and again after release', async () => {
     const { lock } = setup()
     const first = await lock.acquire('k', 5000)
@@ -56,8 +78,10 @@ describe('RedisLock', () => {
 
   it('fencing: an expired lease taken over by another holder is no longer valid, and its release leaves the new lease alone', async () => {
     const { lock, lockPrefix } = setup()
-    const old = await lock.acquire('k', 50)
-    await sleep(80) // Redis expires it (PX)
+    const old = await lock.acquire('k', 5000)
+    // The lease lapses (its holder could not renew it: hung, or cut off from Redis).
+    await client.pexpire(`${lockPrefix}k`, 1)
+    await sleep(20)
     const current = await lock.acquire('k', 5000)
     expect(current).toBeDefined()
     expect(await old!.isValid()).toBe(false)

@@ -1,0 +1,253 @@
+import type { CacheEntry, LoadToken, LockLease, StoreEvent } from '@strata-cache/core'
+import { decodedValueBytes } from '@strata-cache/redis/internal'
+import type { DegradedL1 } from './degraded-l1.ts'
+import type { FillGuard, FillTicket } from './fill-guard.ts'
+import type { Invalidation, InvalidationBus } from './invalidation.ts'
+import type { L2Repairs } from './l2-repairs.ts'
+import type { RepairReplay } from './repair-replay.ts'
+import type { FencedL2, L1Store, L2Store } from './tiered-store-options.ts'
+
+/** What the write paths share with their TieredStore. */
+export interface TieredWritesContext {
+  readonly l1: L1Store
+  readonly l2: L2Store
+  /** L2 with fenced writes (a RedisStore): outcomes are known, failures are replayed. */
+  readonly fenced: FencedL2 | undefined
+  /** The bus, when a write's invalidation rides on L2's connection behind it. */
+  readonly followingBus: Required<Pick<InvalidationBus, 'followWrite'>> | undefined
+  readonly guard: FillGuard
+  readonly repairs: L2Repairs
+  readonly replay: RepairReplay
+  readonly degraded: DegradedL1
+  now(): number
+  l2Available(): boolean
+  publish(invalidation: Invalidation): Promise<void>
+  emit(event: StoreEvent): void
+}
+
+/**
+ * The tiered store's writes and removals: L1 first (a pod reads its own writes at once), then L2,
+ * then the notice to the other pods — after L2 confirmed, or, when L2 could not apply it, after the
+ * replay of its repair reached L2 (see L2Repairs). Reads ask it whether a value L2 returned may be
+ * one a pending removal takes away.
+ */
+export class TieredWrites {
+  constructor(private readonly ctx: TieredWritesContext) {}
+
+  /**
+   * L1 first (this pod reads its own write while it travels), then L2, then the other pods are told
+   * (in L2's round trip with `publishOnL2Connection`). A write L2 could not take leaves L1's copy for
+   * degradedL1Ttl at most, and a delete of the key queued for L2, applied (then announced) once it
+   * answers: no older value survives in L2.
+   */
+  async set<T>(key: string, entry: CacheEntry<T>): Promise<void> {
+    if (this.ctx.fenced === undefined) return this.setUnfenced(key, entry)
+    // Bad input (unserializable, too large) throws here, before L1 changes or any I/O: nothing is lost.
+    const prepared = this.ctx.fenced.prepare(key, entry)
+    const invalidation: Invalidation = { kind: 'key', keys: [key] }
+    const notice = this.ctx.followingBus?.followWrite(invalidation)
+    const ticket = this.ctx.guard.begin(key, true)
+    let written = false
+    try {
+      await this.writeL1(key, entry)
+      const outcome = await this.ctx.fenced.write(
+        prepared,
+        notice === undefined ? {} : { followUp: notice.followUp },
+      )
+      written = outcome === 'written'
+      await this.settleL1(key, entry, ticket, written)
+    } finally {
+      this.ctx.guard.end(ticket, true)
+    }
+    if (written) {
+      this.ctx.repairs.settled(key)
+      if (notice === undefined) await this.ctx.publish(invalidation)
+      else await notice.settled(true)
+    } else {
+      await notice?.settled('deferred')
+      this.queueRepair(invalidation)
+    }
+  }
+
+  /**
+   * A loader's result: written to L2 unless the key, its tags, a matching pattern or the prefix
+   * changed since `startLoad` (another pod's write or invalidation: its data is newer), or the lock
+   * lease was lost (checked in the same script). Dropped results leave L1 without the key.
+   */
+  async setLoaded<T>(
+    key: string,
+    entry: CacheEntry<T>,
+    token: LoadToken,
+    lease?: LockLease,
+  ): Promise<boolean> {
+    if (this.ctx.fenced === undefined || typeof token !== 'number') {
+      if (lease !== undefined && !(await lease.isValid())) return false
+      await this.set(key, entry)
+      return true
+    }
+    const prepared = this.ctx.fenced.prepare(key, entry)
+    const invalidation: Invalidation = { kind: 'key', keys: [key] }
+    const notice = this.ctx.followingBus?.followWrite(invalidation)
+    const ticket = this.ctx.guard.begin(key, true)
+    let outcome: string
+    try {
+      outcome = await this.ctx.fenced.write(prepared, {
+        fillSince: token,
+        ...(lease?.fence === undefined ? {} : { lease: lease.fence }),
+        ...(notice === undefined ? {} : { followUp: notice.followUp }),
+      })
+      // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
+      if (outcome === 'written' || outcome === 'failed')
+        await this.settleL1(key, entry, ticket, outcome === 'written', true)
+      else await this.ctx.l1.delete(key).catch(() => false)
+    } finally {
+      this.ctx.guard.end(ticket, true)
+    }
+    if (notice !== undefined) await notice.settled(outcome !== 'failed')
+    else if (outcome === 'written') await this.ctx.publish(invalidation)
+    return outcome === 'written' || outcome === 'failed'
+  }
+
+  /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */
+  async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
+    const fenced = this.ctx.fenced
+    const prepared =
+      fenced === undefined ? undefined : entries.map(([key, entry]) => fenced.prepare(key, entry))
+    const tickets = entries.map(([key]) => this.ctx.guard.begin(key, true))
+    const failed = new Set<string>()
+    try {
+      if (fenced !== undefined) {
+        const outcomes = await Promise.all(prepared!.map((p) => fenced.write(p)))
+        for (const [j, outcome] of outcomes.entries()) if (outcome !== 'written') failed.add(entries[j]![0])
+      } else if (this.ctx.l2.setMany !== undefined) await this.ctx.l2.setMany(entries)
+      else for (const [key, entry] of entries) await this.ctx.l2.set(key, entry)
+      for (let j = 0; j < entries.length; j++) {
+        const [key, entry] = entries[j]!
+        const ticket = tickets[j]!
+        const written = fenced === undefined ? !this.ctx.guard.l2WriteFailed(ticket) : !failed.has(key)
+        await this.settleL1(key, entry, ticket, written, true)
+      }
+    } finally {
+      for (const ticket of tickets) this.ctx.guard.end(ticket, true)
+    }
+    const keys = [...new Set(entries.map(([key]) => key))]
+    const written = keys.filter((key) => !failed.has(key))
+    for (const key of written) this.ctx.repairs.settled(key)
+    if (written.length > 0) await this.ctx.publish({ kind: 'key', keys: written })
+    if (failed.size > 0) this.queueRepair({ kind: 'key', keys: [...failed] })
+  }
+
+  /**
+   * A delete, pattern, tags or clear: L1 first (this pod reads its own removal at once), then L2,
+   * fenced so that no read in flight fills L1 across it, then the notice to the other pods. With a
+   * fenced L2, the removal is registered as pending until L2 confirms it (reads it covers miss); one
+   * L2 could not apply stays queued, and its notice goes out only after its replay reached L2. The
+   * result is L2's count, or L1's while L2 is unavailable.
+   */
+  async removeFromBoth<N>(
+    invalidation: Invalidation,
+    fromL2: () => Promise<N>,
+    fromL1: () => Promise<N>,
+    notify = true,
+  ): Promise<N> {
+    const unfence = this.ctx.guard.fence(invalidation)
+    const pending = this.ctx.fenced === undefined ? undefined : this.ctx.repairs.add(invalidation)
+    let result: N
+    let applied = true
+    try {
+      const available = this.ctx.l2Available()
+      const l1Result = await fromL1()
+      let l2Result: N
+      if (this.ctx.fenced !== undefined) {
+        const outcome = await this.ctx.fenced.invalidate(invalidation)
+        applied = outcome.applied
+        l2Result = (typeof l1Result === 'number' ? outcome.removed : outcome.removed > 0) as N
+      } else l2Result = await fromL2()
+      result = available && applied ? l2Result : l1Result
+    } finally {
+      unfence()
+    }
+    if (pending !== undefined) {
+      if (applied) this.ctx.repairs.applied(pending.handle)
+      else {
+        this.ctx.replay.failed(pending.collapsed)
+        return result
+      }
+    }
+    if (notify) await this.ctx.publish(invalidation)
+    return result
+  }
+
+  /** `set` on an L2 without fenced writes: L2, then L1, then the notice (failures seen through L2's error events). */
+  private async setUnfenced<T>(key: string, entry: CacheEntry<T>): Promise<void> {
+    const invalidation: Invalidation = { kind: 'key', keys: [key] }
+    const notice = this.ctx.followingBus?.followWrite(invalidation)
+    const ticket = this.ctx.guard.begin(key, true)
+    let published = false
+    try {
+      if (notice !== undefined) published = await this.ctx.l2.setFollowedBy!(key, entry, notice.followUp)
+      else await this.ctx.l2.set(key, entry)
+      await this.settleL1(key, entry, ticket, !this.ctx.guard.l2WriteFailed(ticket), true)
+    } finally {
+      this.ctx.guard.end(ticket, true)
+    }
+    // Not published with the write (Redis is sick): the bus queues it; no second wait on that server.
+    if (notice === undefined) await this.ctx.publish(invalidation)
+    else await notice.settled(published)
+  }
+
+  /** After an L2 write: L1 keeps the value unless another change overlapped (then who won is unknown). */
+  private async settleL1(
+    key: string,
+    entry: CacheEntry,
+    ticket: FillTicket,
+    written: boolean,
+    l1Pending = false,
+  ): Promise<void> {
+    if (!this.ctx.guard.isCurrent(ticket)) await this.ctx.l1.delete(key).catch(() => false)
+    // Not in L2: L1's copy is the only one, kept no longer than degradedL1Ttl.
+    else if (!written || l1Pending) await this.writeL1(key, entry, !written)
+  }
+
+  /** A set L2 could not take: a delete of its key queued for L2, announced after it lands. */
+  private queueRepair(invalidation: Invalidation): void {
+    const { collapsed } = this.ctx.repairs.add(invalidation)
+    this.ctx.replay.failed(collapsed)
+  }
+
+  /** An L2 value that a removal not yet confirmed by L2 (in flight, or waiting for replay) may remove. */
+  pendingRemoval(key: string, entry: CacheEntry): boolean {
+    return this.ctx.repairs.size > 0 && this.ctx.repairs.covers(key, entry.tags)
+  }
+
+  /**
+   * What a read that may not fill L1 returns: this pod's own newer write when L1 holds it, a miss
+   * while this pod's write or removal of the key is in flight, or the value L2 returned.
+   */
+  ownWriteOr<T>(key: string, ticket: FillTicket, entry: CacheEntry<T>): CacheEntry<T> | undefined {
+    const own = this.ctx.l1.peek?.<T>(key)
+    if (own !== undefined && this.ctx.now() < own.expiresAt) return own
+    if (ticket.activity.writers > 0 || this.pendingRemoval(key, entry)) return undefined
+    return entry
+  }
+
+  /**
+   * Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. An
+   * entry L2 just decoded for this read (it says how many bytes of JSON it came from) is handed to
+   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy.
+   */
+  async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
+    // Read before the spread below, which does not copy the (non-enumerable) mark.
+    const ownedBytes = this.ctx.l1.fill === undefined ? undefined : decodedValueBytes(entry)
+    const { tier: _, ...copy } = entry
+    const held = this.ctx.degraded.clamp(copy, l2Failed || !this.ctx.l2Available())
+    try {
+      if (ownedBytes !== undefined) await this.ctx.l1.fill!(key, held, ownedBytes)
+      else await this.ctx.l1.set(key, held)
+    } catch (error) {
+      // L1 refused it (e.g. over its maxBytes): never keep the previous copy in its place.
+      await this.ctx.l1.delete(key).catch(() => false)
+      this.ctx.emit({ type: 'error', operation: 'set', tier: this.ctx.l1.name, error, key })
+    }
+  }
+}
