@@ -6,6 +6,8 @@ export interface Config extends BaseConfig {
   ttlMs: { day: number; week: number; quarter: number; long: number }
   /** How long past its TTL an aggregate may be served while a fresh one is computed. */
   graceMs: number
+  /** While the invalidation bus is down, L1 entries are served at most this long. */
+  degradedL1TtlMs: number
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
@@ -19,5 +21,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       long: envDuration(env, 'ANALYTICS_TTL_1Y', '24h'),
     },
     graceMs: envDuration(env, 'CACHE_GRACE', '5m'),
+    degradedL1TtlMs: envDuration(env, 'CACHE_DEGRADED_L1_TTL', '5s'),
   }
 }

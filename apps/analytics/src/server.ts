@@ -17,7 +17,7 @@ export function buildServer(config: Config): FastifyInstance {
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
     // Grace lets an expired aggregate be served while the database fails.
-    cache: { defaultTtl: config.ttlMs.day, grace: config.graceMs },
+    cache: { defaultTtl: config.ttlMs.day, grace: config.graceMs, degradedL1Ttl: config.degradedL1TtlMs },
     open: () => openDatabase(config.databasePath),
     routes(app, { resources: db, cache, registry, tracker }) {
       const service = new AnalyticsService(new EventRepository(db), cache, tracker, config)

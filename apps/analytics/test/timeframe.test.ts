@@ -28,6 +28,11 @@ describe('timeframe TTLs', () => {
     )
   })
 
+  it('reads degradedL1Ttl from CACHE_DEGRADED_L1_TTL (5 s by default)', () => {
+    expect(config.degradedL1TtlMs).toBe(5_000)
+    expect(loadConfig({ CACHE_DEGRADED_L1_TTL: '1s' }).degradedL1TtlMs).toBe(1_000)
+  })
+
   it('refuses an unknown timeframe, listing the accepted ones', () => {
     expect(() => resolveTimeframe('2w')).toThrow('unknown timeframe "2w" (use one of 24h, 7d, 1w')
     expect(() => resolveTimeframe('constructor')).toThrow('unknown timeframe')
