@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import {
+  type ChildPod,
+  type FaultProxy,
+  freePort,
+  sleep,
+  startChildPod,
+  startFaultProxy,
+} from '@strata-cache/test-suite/testing'
+import { Redis } from 'ioredis'
+
+/** The app the soak runs: its write API changes the shared SQLite file and invalidates by tags. */
+const APP_DIR = fileURLToPath(new URL('../../../apps/analytics/', import.meta.url))
+
+/** One analytics pod, started from the sources. */
+export interface SoakPod {
+  /** `A` reaches Redis through the fault proxy; `B` and `C` directly. */
+  readonly name: string
+  readonly url: string
+  readonly viaProxy: boolean
+  readonly child: ChildPod
+}
+
+/** Redis, the fault proxy in front of pod A, three pods, and the database file they share. */
+export interface SoakCluster {
+  readonly dir: string
+  readonly dbPath: string
+  readonly redis: RedisServer
+  readonly proxy: FaultProxy
+  readonly pods: readonly SoakPod[]
+  /** `CLIENT LIST TYPE pubsub` count; undefined while Redis does not answer. */
+  pubsubClients(): Promise<number | undefined>
+  /** `CLIENT KILL TYPE pubsub`: how many subscriber connections went. */
+  killPubsubClients(): Promise<number>
+  /** Stops the pods, the proxy and Redis, by pid; keeps the directory when `keepDir`. Idempotent. */
+  stop(keepDir: boolean): Promise<void>
+}
+
+/** Runs one command on a fresh direct connection (never through the proxy), bounded in time. */
+async function adminCommand(redis: RedisServer, args: string[]): Promise<unknown> {
+  const client = new Redis({
+    host: redis.host,
+    port: redis.port,
+    lazyConnect: true,
+    connectTimeout: 500,
+    commandTimeout: 500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return await client.call(args[0]!, ...args.slice(1))
+  } finally {
+    client.disconnect()
+  }
+}
+
+async function waitHealthy(pod: SoakPod, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!pod.child.running()) throw new Error(`pod ${pod.name} exited at start:\n${pod.child.output()}`)
+    try {
+      if ((await fetch(`${pod.url}/health`, { signal: AbortSignal.timeout(1_000) })).ok) return
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(200)
+  }
+  throw new Error(`pod ${pod.name} did not answer /health within ${timeoutMs} ms:\n${pod.child.output()}`)
+}
+
+/**
+ * Starts Redis (our own process: it is paused and killed), the proxy, and pods A, B, C one after
+ * the other on loopback. On failure, stops what it started and rethrows.
+ */
+export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-soak-'))
+  const dbPath = join(dir, 'analytics.db')
+  const pods: SoakPod[] = []
+  let redis: RedisServer | undefined
+  let proxy: FaultProxy | undefined
+  let stopped = false
+
+  const stop = async (keepDir: boolean) => {
+    if (stopped) return
+    stopped = true
+    proxy?.heal()
+    await Promise.all(pods.map((pod) => pod.child.stop({ killAfterMs: 5_000 })))
+    await proxy?.close()
+    await redis?.stop()
+    if (!keepDir) rmSync(dir, { recursive: true, force: true })
+  }
+
+  try {
+    redis = await startRedisServer({ ownServer: true })
+    proxy = await startFaultProxy({ host: redis.host, port: redis.port })
+    for (const name of ['A', 'B', 'C']) {
+      const viaProxy = name === 'A'
+      const port = await freePort()
+      const child = startChildPod({
+        name: `pod ${name}`,
+        script: 'src/main.ts',
+        cwd: APP_DIR,
+        channel: 'none',
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? tmpdir(),
+          LOG_LEVEL: 'warn',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          REDIS_URL: viaProxy ? proxy.url : redis.url,
+          DATABASE_PATH: dbPath,
+          CACHE_DEGRADED_L1_TTL: `${degradedL1TtlMs}ms`,
+        },
+      })
+      const pod: SoakPod = { name, url: `http://127.0.0.1:${port}`, viaProxy, child }
+      pods.push(pod)
+      await waitHealthy(pod, 60_000)
+    }
+  } catch (error) {
+    await stop(false)
+    throw error
+  }
+  const server = redis
+  return {
+    dir,
+    dbPath,
+    redis: server,
+    proxy,
+    pods,
+    async pubsubClients() {
+      try {
+        const list = String(await adminCommand(server, ['CLIENT', 'LIST', 'TYPE', 'pubsub']))
+        return list.split('\n').filter((line) => line.startsWith('id=')).length
+      } catch {
+        return undefined
+      }
+    },
+    async killPubsubClients() {
+      return Number(await adminCommand(server, ['CLIENT', 'KILL', 'TYPE', 'pubsub']))
+    },
+    stop,
+  }
+}

@@ -1,0 +1,165 @@
+import { sleep } from '@strata-cache/test-suite/testing'
+import type { SoakCluster } from './cluster.ts'
+import type { Prng } from './prng.ts'
+
+/** What the driver does to the system. */
+export const FAULT_KINDS = ['redis-pause', 'redis-kill', 'proxy-reset', 'proxy-hold', 'pubsub-kill'] as const
+export type FaultKind = (typeof FAULT_KINDS)[number]
+
+/** What each fault does, for the report. */
+export const FAULT_MEANING: Record<FaultKind, string> = {
+  'redis-pause': 'SIGSTOP Redis for the drawn time, then SIGCONT (every pod)',
+  'redis-kill': 'SIGKILL Redis, restart it empty on the same port after the drawn time (every pod)',
+  'proxy-reset': "reset pod A's connections and refuse new ones for the drawn time (pod A)",
+  'proxy-hold': "hold pod A's bytes both ways for the drawn time, then deliver them in order (pod A)",
+  'pubsub-kill': "CLIENT KILL TYPE pubsub: every pod's bus subscriber connection drops (every pod)",
+}
+
+/** One fault and the window in which reads are counted as "during a fault". All times: ms since the run started. */
+export interface FaultWindow {
+  index: number
+  kind: FaultKind
+  /** The drawn length (0 for pubsub-kill). */
+  plannedMs: number
+  start: number
+  /** When the driver ended the fault (SIGCONT sent, Redis restarted, proxy healed, kill sent). */
+  actionEnd: number
+  /** When Redis answered again and every pod's subscriber was back (bounded wait). */
+  recovered: number
+  /** `recovered` plus the settle margin (degradedL1Ttl): reads ending before `start` or starting after this are steady state. */
+  end: number
+  /** Subscriber connections seen at recovery, vs before the run; a note on anything unusual. */
+  note?: string
+}
+
+const RECOVERY_LIMIT_MS = 20_000
+
+/**
+ * Draws faults with its own seeded generator, separated by quiet periods, until `stopBy`; records
+ * each window. Only one fault at a time; `abort()` ends the current one early (heals, resumes).
+ */
+export class FaultDriver {
+  readonly windows: FaultWindow[] = []
+  private aborted = false
+  private paused = false
+  private wake: (() => void) | undefined
+
+  constructor(
+    private readonly cluster: SoakCluster,
+    private readonly rng: Prng,
+    private readonly options: {
+      quietMs: readonly [number, number]
+      faultMs: readonly [number, number]
+      settleMs: number
+      subscribers: number
+    },
+    private readonly clock: () => number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs faults until no new one fits before `stopBy` (ms since start), or until aborted. */
+  async run(stopBy: number): Promise<void> {
+    const longest = this.options.faultMs[1] + this.options.settleMs + 2_000
+    while (!this.aborted) {
+      await this.nap(this.rng.int(...this.options.quietMs))
+      if (this.aborted || this.clock() + longest > stopBy) return
+      await this.inject(this.rng.pick(FAULT_KINDS), this.rng.int(...this.options.faultMs))
+    }
+  }
+
+  /** Ends the current fault and stops drawing new ones. */
+  abort(): void {
+    this.aborted = true
+    this.wake?.()
+    this.cluster.proxy.heal()
+    if (this.paused) {
+      this.paused = false
+      try {
+        this.cluster.redis.resume()
+      } catch {
+        // Not running.
+      }
+    }
+  }
+
+  private async nap(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    this.wake = undefined
+  }
+
+  private async inject(kind: FaultKind, drawnMs: number): Promise<void> {
+    const { redis, proxy } = this.cluster
+    const plannedMs = kind === 'pubsub-kill' ? 0 : drawnMs
+    const start = this.clock()
+    let note: string | undefined
+    switch (kind) {
+      case 'redis-pause':
+        redis.pause()
+        this.paused = true
+        await this.nap(plannedMs)
+        if (this.paused) {
+          this.paused = false
+          redis.resume()
+        }
+        break
+      case 'redis-kill':
+        await redis.kill()
+        await this.nap(plannedMs)
+        await redis.restart()
+        break
+      case 'proxy-reset':
+        proxy.reset(plannedMs)
+        await this.nap(plannedMs)
+        proxy.heal()
+        break
+      case 'proxy-hold':
+        proxy.hold(plannedMs)
+        await this.nap(plannedMs)
+        proxy.heal()
+        break
+      case 'pubsub-kill':
+        note = `${await this.cluster.killPubsubClients()} subscriber connections killed`
+        break
+    }
+    const actionEnd = this.clock()
+    const seen = await this.waitRecovered()
+    const recovered = this.clock()
+    if (seen !== this.options.subscribers) {
+      note = `${note === undefined ? '' : `${note}; `}${seen ?? 'no'} subscribers of ${this.options.subscribers} after ${RECOVERY_LIMIT_MS / 1000} s`
+    }
+    const window: FaultWindow = {
+      index: this.windows.length + 1,
+      kind,
+      plannedMs,
+      start,
+      actionEnd,
+      recovered,
+      end: recovered + this.options.settleMs,
+      ...(note === undefined ? {} : { note }),
+    }
+    this.windows.push(window)
+    this.log(
+      `fault ${window.index} ${kind} at ${(start / 1000).toFixed(1)} s: ${plannedMs} ms, back ${Math.round(recovered - actionEnd)} ms after${note === undefined ? '' : ` (${note})`}`,
+    )
+    // The margin is part of the window: the next quiet period starts after it.
+    await this.nap(Math.max(0, window.end - this.clock()))
+  }
+
+  /** Polls until Redis answers and every pod's subscriber is back; the count last seen. */
+  private async waitRecovered(): Promise<number | undefined> {
+    const deadline = this.clock() + RECOVERY_LIMIT_MS
+    let seen: number | undefined
+    while (this.clock() < deadline && !this.aborted) {
+      seen = await this.cluster.pubsubClients()
+      if (seen !== undefined && seen >= this.options.subscribers) return seen
+      await sleep(50)
+    }
+    return seen
+  }
+}

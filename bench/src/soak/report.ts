@@ -1,0 +1,224 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { PodFigures, SoakVerdict, StaleRead } from './checker.ts'
+import { FAULT_KINDS, FAULT_MEANING, type FaultWindow } from './faults.ts'
+import type { ReadRecord, WriteRecord } from './load.ts'
+import type { SoakOptions } from './options.ts'
+
+/** What the report says about the run besides the verdict. */
+export interface RunInfo {
+  command: string
+  startedAt: Date
+  runMs: number
+  commit: string
+  /** Files under packages/ that differ from HEAD (the pods run the working tree). */
+  dirtyPackages: number
+  /** Hash of the uncommitted state of packages/, to tell runs on the same code apart. */
+  treeId: string
+  options: SoakOptions
+  windows: readonly FaultWindow[]
+  reads: readonly ReadRecord[]
+  writes: readonly WriteRecord[]
+  skipped: number
+  subscribers: number
+  /** Where the run's database, pod logs and records were kept (failures only). */
+  keptDir: string | undefined
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+
+function podLabel(pod: string): string {
+  return pod === 'A' ? 'A (via proxy)' : pod
+}
+
+/** The per-pod table, markdown (also readable as text). */
+export function figuresTable(verdict: SoakVerdict): string {
+  const rows = [
+    '| pod | reads, steady | stale, steady | errors, steady | reads, fault | stale, fault | errors, fault | writes acked | write errors | lost writes |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  const row = (f: PodFigures, label: string) =>
+    `| ${label} | ${f.steady.reads} | ${f.steady.stale} | ${f.steady.readErrors} | ${f.fault.reads} | ${f.fault.stale} | ${f.fault.readErrors} | ${f.steady.writesAcked + f.fault.writesAcked} | ${f.steady.writeErrors + f.fault.writeErrors} | ${f.lostWrites} |`
+  for (const f of verdict.pods) rows.push(row(f, podLabel(f.pod)))
+  rows.push(row(verdict.total, '**all**'))
+  return rows.join('\n')
+}
+
+function windowsTable(info: RunInfo, verdict: SoakVerdict): string {
+  const rows = [
+    '| # | fault | start | drawn length | back after | window end | stale reads in the window |',
+    '|---:|---|---:|---:|---:|---:|---|',
+  ]
+  for (const w of info.windows) {
+    const stale = verdict.perWindow.get(w.index)
+    const text =
+      stale === undefined
+        ? '0'
+        : Object.entries(stale)
+            .sort()
+            .map(([pod, n]) => `${pod}: ${n}`)
+            .join(', ')
+    rows.push(
+      `| ${w.index} | ${w.kind}${w.note === undefined ? '' : ` (${w.note})`} | ${s(w.start)} | ${w.plannedMs} ms | ${Math.round(w.recovered - w.actionEnd)} ms | ${s(w.end)} | ${text} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+/** A steady-state stale read with the writes, reads and fault around it: enough to reproduce it. */
+export function timeline(stale: StaleRead, info: RunInfo): string {
+  const { read, missed, previous } = stale
+  const lines = [
+    `seed ${info.options.seed}: pod ${read.pod}, ${read.metric} (${read.variant}) sent ${s(read.start)}, answered ${s(read.end)}, x-cache ${read.cache ?? '-'}: version ${read.version} (count ${read.count}), expected >= ${read.expected} (count ${read.expectedCount})`,
+  ]
+  if (missed !== undefined) {
+    lines.push(
+      `  missed write: version ${missed.version} through pod ${missed.pod}, sent ${s(missed.start)}, acked ${s(missed.end)} (${s(stale.ageMs)} before the read)`,
+    )
+  }
+  if (previous !== undefined) {
+    lines.push(
+      `  previous fault: #${previous.index} ${previous.kind} ${s(previous.start)} to ${s(previous.actionEnd)}, back at ${s(previous.recovered)}, window ended ${s(previous.end)} (${s(read.start - previous.end)} before the read)`,
+    )
+  } else lines.push('  no fault before it')
+  const from = Math.min(missed?.start ?? read.start, previous?.start ?? read.start) - 1_000
+  const to = read.end + 2_000
+  const events: [number, string][] = []
+  for (const w of info.writes) {
+    if (w.metric === read.metric && w.start >= from && w.start <= to) {
+      events.push([
+        w.start,
+        `write v${w.version} via ${w.pod}: sent ${s(w.start)}, ${w.acked ? 'acked' : `failed (${w.status || w.error})`} ${s(w.end)}`,
+      ])
+    }
+  }
+  for (const r of info.reads) {
+    if (r.metric === read.metric && r.variant === read.variant && r.start >= from && r.start <= to) {
+      events.push([
+        r.start,
+        `read on ${r.pod}: sent ${s(r.start)}, ${r.version === undefined ? `error ${r.status || r.error}` : `v${r.version} (x-cache ${r.cache})`}${r === read ? '   <== this one' : ''}`,
+      ])
+    }
+  }
+  events.sort((a, b) => a[0] - b[0])
+  const shown = events.slice(0, 40)
+  lines.push(`  ${read.metric} (${read.variant}) from ${s(from)} to ${s(to)}:`)
+  for (const [, text] of shown) lines.push(`    ${text}`)
+  if (events.length > shown.length) lines.push(`    ... ${events.length - shown.length} more`)
+  return lines.join('\n')
+}
+
+function faultCounts(windows: readonly FaultWindow[]): string {
+  return FAULT_KINDS.map((kind) => `${kind} ${windows.filter((w) => w.kind === kind).length}`).join(', ')
+}
+
+function staleFaultSummary(verdict: SoakVerdict): string {
+  if (verdict.staleFault.length === 0) return 'Stale reads inside fault windows: none.'
+  const byKind = new Map<string, { n: number; maxAge: number }>()
+  for (const stale of verdict.staleFault) {
+    const kind = stale.window!.kind
+    const entry = byKind.get(kind) ?? { n: 0, maxAge: 0 }
+    entry.n++
+    entry.maxAge = Math.max(entry.maxAge, stale.ageMs)
+    byKind.set(kind, entry)
+  }
+  const parts = [...byKind].map(([kind, e]) => `${kind} ${e.n} (oldest ${s(e.maxAge)} behind)`)
+  return `Stale reads inside fault windows, by fault (how long after the missed write's ack): ${parts.join(', ')}.`
+}
+
+/** The run section of bench/SOAK.md. */
+export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): string {
+  const { options } = info
+  const lines = [
+    `### ${info.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, seed ${options.seed}: ${pass ? 'pass' : '**FAIL**'}`,
+    '',
+    `\`${info.command}\` on ${info.commit}${info.dirtyPackages > 0 ? ` plus ${info.dirtyPackages} uncommitted file(s) under packages/ (state ${info.treeId}; the pods run the working tree)` : ''}.`,
+    `${s(info.runMs)} of load at ${options.rate} requests/s (${Math.round(options.writeShare * 100)} % writes) over ${options.keys} metrics; degradedL1Ttl and settle margin ${options.degradedL1TtlMs} ms; ${info.skipped} ticks skipped (in-flight bound).`,
+    `Faults: ${info.windows.length} (${faultCounts(info.windows)}); fault windows cover ${s(verdict.faultMs)} of the run.`,
+    '',
+    figuresTable(verdict),
+    '',
+    `Final sweep (every metric, both variants, every pod, after the load): ${verdict.sweep.reads} reads, ${verdict.sweep.behind.length} behind the database, ${verdict.sweep.errors} errors. Writes not acknowledged but in the database: ${verdict.committedUnacked}.`,
+    staleFaultSummary(verdict),
+    '',
+    windowsTable(info, verdict),
+    '',
+  ]
+  if (verdict.staleSteady.length === 0) lines.push('Steady-state stale reads: none.', '')
+  else {
+    lines.push(`Steady-state stale reads: ${verdict.staleSteady.length}.`, '', '```')
+    for (const stale of verdict.staleSteady.slice(0, 10)) lines.push(timeline(stale, info), '')
+    if (verdict.staleSteady.length > 10) lines.push(`... ${verdict.staleSteady.length - 10} more`)
+    lines.push('```', '')
+  }
+  if (verdict.lost.length > 0) {
+    lines.push(
+      `Lost writes: ${verdict.lost.map((w) => `${w.metric} v${w.version} via ${w.pod} acked ${s(w.end)}`).join('; ')}.`,
+      '',
+    )
+  }
+  for (const read of verdict.sweep.behind.slice(0, 10)) {
+    lines.push(
+      `Behind after the run: pod ${read.pod} ${read.metric} (${read.variant}) v${read.version}, database v${read.expected}, x-cache ${read.cache}.`,
+    )
+  }
+  return lines.join('\n').trimEnd()
+}
+
+/** The top of bench/SOAK.md, written once: what runs, what is counted, what DESIGN.md allows. */
+export function soakHeader(): string {
+  return `# Soak: three pods, one Redis, faults
+
+\`pnpm soak [--duration 2m] [--seed N] [--rate 150] [--write-share 0.05] [--keys 8] [--degraded-l1-ttl 1s] [--quiet 4s-8s] [--dry]\`
+(\`bench/src/soak/\`; not part of \`pnpm test\`). Each run appends a section below; \`--dry\` only prints it.
+
+## What runs
+
+- One \`redis-server\` of its own on loopback, and three pods of \`apps/analytics\` started from the
+  sources, sharing one SQLite file. Pod **A** reaches Redis through a TCP fault proxy; **B** and **C**
+  directly. The pods run with \`CACHE_DEGRADED_L1_TTL\` set to \`--degraded-l1-ttl\` (1 s by default).
+- A seeded load (\`--rate\` requests/s over the three pods, each pod chosen at random): reads
+  \`GET /api/v1/analytics/soak-mN?timeframe=all\` and \`…&user=soak-uN\` (two cache entries per metric,
+  tagged \`metric:\` and \`user:\`), and writes \`POST /api/v1/events\` with one event whose \`value\` is the
+  metric's next version. A write commits to SQLite, then invalidates the metric's tags on every pod,
+  then answers 202. An aggregate's \`max\` is the newest version it includes and \`count\` how many.
+- A fault driver with its own generator from the same seed: a quiet period (\`--quiet\`), then one
+  of the faults below for 1 to 3 s, drawn at random, one at a time:
+${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n')}
+
+## What is counted
+
+- **Fault window**: from the start of a fault until Redis answers again and every pod's bus
+  subscriber is back (\`CLIENT LIST TYPE pubsub\`), plus a settle margin equal to the pods'
+  degradedL1Ttl. A request whose time in flight overlaps a window is counted in the fault columns;
+  every other request is steady state.
+- **Stale read**: a 2xx answer whose \`max\` is below the newest version acknowledged (202 received)
+  before the request was sent, or whose \`count\` is below the number of writes acknowledged by then.
+  Acknowledgement, not commit, is the reference: between the commit and the 202 the invalidation is
+  still on its way, and the write's caller has not been told it is done.
+- **Error**: a non-2xx answer, or no answer within 5 s. **Lost write**: a write acknowledged with
+  202 whose event is not in the database file (read directly with better-sqlite3 after the load).
+- **Final sweep**: after the load and one more settle margin, every metric in both variants on every
+  pod, compared with the database itself.
+- The run fails (exit 1) on any steady-state stale read, lost write, or pod behind the database in
+  the final sweep; errors and fault-window stale reads are reported, not failed.
+
+## What DESIGN.md allows during a fault
+
+A pod that cannot hear the bus serves its own L1 for at most degradedL1Ttl, and drops L1 when the
+bus reconnects or reports a gap. A pod notices a silent bus by its heartbeat (a ping every 1 s, a
+drop when unanswered for 1 s), so a cut pod's answers can be about heartbeat + degradedL1Ttl behind.
+While Redis is paused, the other pods may go on serving the copy in their L1 until the writer's
+invalidation reaches them (it is replayed when L2 is back, before its notice goes out). L2 never
+goes back in time: a write or a loader fill that reaches Redis late must not replace a newer entry
+or undo a later invalidation. So stale reads are expected inside a fault window, and none once the
+window (fault, recovery, and degradedL1Ttl) is over.
+
+## Runs
+`
+}
+
+/** Appends the section to bench/SOAK.md (writing the header first if the file is new). */
+export function appendToSoakFile(path: string, section: string): void {
+  const before = existsSync(path) ? readFileSync(path, 'utf8').trimEnd() : soakHeader().trimEnd()
+  writeFileSync(path, `${before}\n\n${section}\n`)
+}
