@@ -23,13 +23,10 @@ export type {
   TierStats,
   TierStatus,
 } from './cache-store.ts'
-export type { DeadlineInfo, DeadlineOptions } from './deadline.ts'
-export { withDeadline } from './deadline.ts'
 export type { Duration } from './duration.ts'
-export { parseDuration, parseOptionalDuration } from './duration.ts'
+export { parseDuration } from './duration.ts'
 export type { CacheErrorOptions } from './errors.ts'
 export {
-  assertKnownOptions,
   CacheError,
   CacheErrorCode,
   CacheKeyError,
@@ -38,13 +35,10 @@ export {
   CacheTimeoutError,
 } from './errors.ts'
 export type { CacheEventListener, CacheEventMap, CacheEventName, CacheOperation } from './events.ts'
-export { CacheEvents } from './events.ts'
 export type { HealthReport, HealthStatus } from './health-report.ts'
 export type { KeyBuilder, KeyParams, KeyParamValue } from './key-schema.ts'
 export {
   defineKey,
-  globMatcher,
-  globToRegExp,
   hashParams,
   isValidKey,
   keyPatternOf,

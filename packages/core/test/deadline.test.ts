@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { withDeadline } from '../src/index.ts'
+import { withDeadline } from '../src/internal.ts'
 
 function blockFor(ms: number): void {
   const until = performance.now() + ms

@@ -3,13 +3,13 @@ import {
   CacheError,
   CacheKeyError,
   defineKey,
-  globMatcher,
   hashParams,
   keyPatternOf,
   validateKey,
   validatePattern,
   validateTags,
 } from '../src/index.ts'
+import { globMatcher } from '../src/internal.ts'
 
 describe('validateKey', () => {
   it('accepts the key alphabet up to 256 characters', () => {

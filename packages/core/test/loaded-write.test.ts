@@ -31,7 +31,7 @@ class FencingStore extends MapStore {
     return true
   }
 
-  override get lock(): DistributedLock | undefined {
+  get lock(): DistributedLock | undefined {
     const lease = this.lease
     if (lease === undefined) return undefined
     return { acquire: async () => lease, waitFor: async () => undefined }

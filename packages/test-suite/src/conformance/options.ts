@@ -1,4 +1,5 @@
-import { assertKnownOptions, CacheOptionError, type CacheStore } from '@strata-cache/core'
+import { CacheOptionError, type CacheStore } from '@strata-cache/core'
+import { assertKnownOptions } from '@strata-cache/core/internal'
 
 /** What the suite hands `createStore` for each store it opens. */
 export interface StoreFactoryContext {
