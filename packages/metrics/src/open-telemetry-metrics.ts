@@ -5,6 +5,7 @@ import { assertKnownOptions } from '@strata-cache/core/internal'
 import { LOADER_BUCKETS, OPERATION_BUCKETS, resolveBuckets } from './buckets.ts'
 import { type KeyPatternFn, resolveCacheName, resolveKeyPattern, resolveMaxPatterns } from './labels.ts'
 import { CacheRecorder } from './recorder.ts'
+import { REPAIR_OUTCOMES } from './tier-figures.ts'
 
 /** The parts of @opentelemetry/api this package uses, handed in by whichever entry loaded it. */
 export type OpenTelemetryApi = Pick<typeof OtelApi, 'metrics' | 'trace' | 'SpanKind' | 'SpanStatusCode'>
@@ -168,7 +169,15 @@ export function attachOpenTelemetryMetrics(
     }),
     reconnects: meter.createObservableCounter('cache.bus.reconnects', { description: 'Bus reconnections' }),
   }
+  const repairsPending = meter.createObservableGauge('cache.l2.repairs.pending', {
+    description: 'Removals L2 could not apply yet, kept for replay when it answers again',
+  })
+  const repairs = meter.createObservableCounter('cache.l2.repairs', {
+    description: 'L2 repairs by outcome: queued, replayed (applied after recovery), collapsed (one clear)',
+  })
   const observables: Observable[] = [
+    repairsPending,
+    repairs,
     hits,
     misses,
     stale,
@@ -207,6 +216,11 @@ export function attachOpenTelemetryMetrics(
       if (t.evictions !== undefined) result.observe(evictions, t.evictions, attributes)
       result.observe(available, t.available ? 1 : 0, attributes)
       if (t.breaker !== undefined) breakers.set(t.tier, t.breaker)
+      if (t.repairs?.pending !== undefined) result.observe(repairsPending, t.repairs.pending, attributes)
+      for (const outcome of REPAIR_OUTCOMES) {
+        const value = t.repairs?.[outcome]
+        if (value !== undefined) result.observe(repairs, value, { ...attributes, outcome })
+      }
       if (t.bus !== undefined) {
         for (const field of ['sent', 'received', 'dropped', 'gaps', 'reconnects'] as const) {
           const value = t.bus[field]

@@ -3,7 +3,7 @@ import { CacheOptionError } from '@strata-cache/core'
 import type * as PromClient from 'prom-client'
 import type { Histogram, Metric, Registry } from 'prom-client'
 import type { CacheRecorder, LabelledCount, ReadCell } from './recorder.ts'
-import type { TierFigures } from './tier-figures.ts'
+import { REPAIR_OUTCOMES, type TierFigures } from './tier-figures.ts'
 
 /** The parts of prom-client this package uses, handed in by whichever entry loaded it. */
 export type PromClientApi = Pick<typeof PromClient, 'Counter' | 'Gauge' | 'Histogram' | 'register'>
@@ -66,6 +66,8 @@ export function createShared(
     'cache_bus_messages_dropped_total',
     'cache_bus_gaps_total',
     'cache_bus_reconnects_total',
+    'cache_l2_repairs_pending',
+    'cache_l2_repairs_total',
   ].map(n)
   // Check every name before registering any, so a conflict leaves the registry as it was.
   for (const metricName of names) {
@@ -262,6 +264,35 @@ export function createShared(
       'gaps',
     ),
     busCounter('cache_bus_reconnects_total', 'Bus reconnections', 'reconnects'),
+    new prom.Gauge({
+      name: n('cache_l2_repairs_pending'),
+      help: 'Removals L2 could not apply yet (kept for replay when it answers again), by tier',
+      labelNames: ['cache', 'tier'],
+      registers: [],
+      async collect() {
+        const snapshot = await figuresOf()
+        this.reset()
+        for (const { a, figures } of snapshot)
+          for (const t of figures)
+            if (t.repairs?.pending !== undefined) this.set({ cache: a.name, tier: t.tier }, t.repairs.pending)
+      },
+    }),
+    new prom.Counter({
+      name: n('cache_l2_repairs_total'),
+      help: 'L2 repairs by outcome: queued (L2 missed a removal or write), replayed (applied after recovery), collapsed (past maxRepairs, one clear)',
+      labelNames: ['cache', 'tier', 'outcome'],
+      registers: [],
+      async collect() {
+        const snapshot = await figuresOf()
+        this.reset()
+        for (const { a, figures } of snapshot)
+          for (const t of figures)
+            for (const outcome of REPAIR_OUTCOMES) {
+              const value = t.repairs?.[outcome]
+              if (value !== undefined) this.inc({ cache: a.name, tier: t.tier, outcome }, value)
+            }
+      },
+    }),
   ]
   const metrics = new Map<string, Metric<string>>()
   for (const metric of list) {

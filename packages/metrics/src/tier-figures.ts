@@ -16,6 +16,14 @@ export interface BusFigures {
   reconnects?: number
 }
 
+/** Removals the tiered store keeps for L2 (`details.repairs` of its L2 row). */
+export interface RepairFigures {
+  pending?: number
+  queued?: number
+  replayed?: number
+  collapsed?: number
+}
+
 /** What one tier reports at scrape time, reduced to the figures we export. */
 export interface TierFigures {
   tier: string
@@ -26,9 +34,12 @@ export interface TierFigures {
   /** Gauge value of the tier's breaker ({@link BreakerValue}), when it has one. */
   breaker?: number
   bus?: BusFigures
+  repairs?: RepairFigures
 }
 
 const BUS_FIELDS = ['sent', 'received', 'dropped', 'gaps', 'reconnects'] as const
+/** The outcomes `cache_l2_repairs_total` counts. */
+export const REPAIR_OUTCOMES = ['queued', 'replayed', 'collapsed'] as const
 
 /** Reduces `Cache.stats().tiers` to exportable figures, ignoring anything malformed. */
 export function tierFigures(tiers: readonly TierStats[]): TierFigures[] {
@@ -48,6 +59,14 @@ export function tierFigures(tiers: readonly TierStats[]): TierFigures[] {
         if (isCount(v)) bus[field] = v
       }
       figures.bus = bus
+    }
+    const repairs = t.details?.repairs
+    if (typeof repairs === 'object' && repairs !== null) {
+      const r = repairs as Record<string, unknown>
+      const picked: RepairFigures = {}
+      for (const field of ['pending', ...REPAIR_OUTCOMES] as const)
+        if (isCount(r[field])) picked[field] = r[field]
+      figures.repairs = picked
     }
     out.push(figures)
   }

@@ -153,8 +153,19 @@ describe('prometheusMetrics', () => {
     expect(series(samples, 'cache_bus_messages_received_total', ['cache'])).toEqual({ 'cache=thermal': 7 })
     expect(series(samples, 'cache_bus_messages_dropped_total', ['cache'])).toEqual({ 'cache=thermal': 2 })
     expect(series(samples, 'cache_bus_gaps_total', ['cache'])).toEqual({ 'cache=thermal': 1 })
+    expect(series(samples, 'cache_l2_repairs_pending', ['tier'])).toEqual({ 'tier=l2': 0 })
     expect(series(samples, 'cache_invalidations_total', ['kind', 'source'])).toEqual({
       'kind=pattern,source=bus': 1,
+    })
+
+    // Removals L2 missed wait in the tiered store's repairs; after recovery they are replayed.
+    Object.assign(store.repairs, { pending: 3, queued: 4, replayed: 1, collapsed: 0 })
+    samples = await scrape(registry)
+    expect(series(samples, 'cache_l2_repairs_pending', ['tier'])).toEqual({ 'tier=l2': 3 })
+    expect(series(samples, 'cache_l2_repairs_total', ['tier', 'outcome'])).toEqual({
+      'tier=l2,outcome=queued': 4,
+      'tier=l2,outcome=replayed': 1,
+      'tier=l2,outcome=collapsed': 0,
     })
 
     store.l2Down = false

@@ -22,6 +22,8 @@ export class TwoTierStore implements CacheStore {
   l2Down = false
   breaker: BreakerState = 'closed'
   readonly bus = { sent: 0, received: 0, dropped: 0, gaps: 0, reconnects: 0 }
+  /** What a TieredStore reports on L2's row as `details.repairs`. */
+  readonly repairs = { pending: 0, queued: 0, replayed: 0, collapsed: 0 }
   private readonly listeners = new Set<StoreEventListener>()
 
   constructor(now: () => number) {
@@ -76,7 +78,11 @@ export class TwoTierStore implements CacheStore {
     const [l2] = await this.l2.stats()
     return [
       l1!,
-      { ...l2!, available: !this.l2Down, details: { breaker: { state: this.breaker } } },
+      {
+        ...l2!,
+        available: !this.l2Down,
+        details: { breaker: { state: this.breaker }, repairs: { ...this.repairs } },
+      },
       { tier: 'bus', available: true, details: { ...this.bus, pending: 0 } },
     ]
   }
