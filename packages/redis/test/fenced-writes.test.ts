@@ -97,8 +97,9 @@ describe('a set that reaches Redis late', () => {
     await proxy?.close()
   })
 
-  it('is dropped when another pod wrote meanwhile: held bytes delivered after 1 s do not overwrite', async () => {
-    const prefix = uniquePrefix('late')
+  /** A store through the proxy (100 ms deadline, breaker kept closed) and one direct, both holding 'v1' for 'k'. */
+  async function cutAndDirect(label: string): Promise<{ cut: RedisStore; direct: RedisStore }> {
+    const prefix = uniquePrefix(label)
     const cut = new RedisStore({
       url: proxy.url,
       prefix,
@@ -109,6 +110,20 @@ describe('a set that reaches Redis late', () => {
     const direct = store({ prefix })
     expect(await cut.ready(5000)).toBe(true)
     await cut.set('k', entry('v1'))
+    return { cut, direct }
+  }
+
+  /** Resolves once the proxy delivers again (the held bytes reached Redis before this PING's answer). */
+  async function healed(cut: RedisStore): Promise<void> {
+    await until(
+      async () => (await cut.withClient((c) => c.ping()).catch(() => '')) === 'PONG',
+      5000,
+      'proxy heals',
+    )
+  }
+
+  it('is dropped when another pod wrote meanwhile: held bytes delivered after 1 s do not overwrite', async () => {
+    const { cut, direct } = await cutAndDirect('late')
     expect((await direct.get('k'))?.value).toBe('v1')
 
     proxy.hold(1000)
@@ -116,33 +131,15 @@ describe('a set that reaches Redis late', () => {
     expect(outcome).toBe('failed') // the caller gave up after its 100 ms deadline
     await direct.set('k', entry('v3-newer'))
     // Once the held bytes reach Redis, the late SET must not replace v3.
-    await until(
-      async () => (await cut.withClient((c) => c.ping()).catch(() => '')) === 'PONG',
-      5000,
-      'proxy heals',
-    )
+    await healed(cut)
     expect((await direct.get('k'))?.value).toBe('v3-newer')
   })
 
   it('is dropped even with nothing newer there: a late set never lands after its caller was told it failed', async () => {
-    const prefix = uniquePrefix('late2')
-    const cut = new RedisStore({
-      url: proxy.url,
-      prefix,
-      commandTimeout: 100,
-      breaker: { failureThreshold: 100 },
-    })
-    stores.push(cut)
-    const direct = store({ prefix })
-    expect(await cut.ready(5000)).toBe(true)
-    await cut.set('k', entry('v1'))
+    const { cut, direct } = await cutAndDirect('late2')
     proxy.hold(800)
     expect(await cut.write(cut.prepare('k', entry('v2-late')))).toBe('failed')
-    await until(
-      async () => (await cut.withClient((c) => c.ping()).catch(() => '')) === 'PONG',
-      5000,
-      'proxy heals',
-    )
+    await healed(cut)
     expect((await direct.get('k'))?.value).toBe('v1')
   })
 })
