@@ -3,6 +3,8 @@ import {
   CacheError,
   CacheErrorCode,
   type CacheStore,
+  type LoadToken,
+  type LockLease,
   type Serializer,
   type StoreEventListener,
   type TierHealth,
@@ -220,6 +222,26 @@ export class RedisStore implements CacheStore {
   /** Redis's clock as this process estimates it, ms: read it when a loader starts, for a fill's `fillSince`. */
   redisNow(): number {
     return this.fenced.redisNow()
+  }
+
+  /** The Cache's load token: Redis's clock when the loader starts (see {@link setLoaded}). */
+  startLoad(_key: string): LoadToken {
+    return this.redisNow()
+  }
+
+  /** A loader's result as a fenced fill (with the lease's fence when given); true when written, or when Redis could not be asked. */
+  async setLoaded<T>(
+    key: string,
+    entry: CacheEntry<T>,
+    token: LoadToken,
+    lease?: LockLease,
+  ): Promise<boolean> {
+    const fillSince = typeof token === 'number' ? token : undefined
+    const outcome = await this.write(this.prepare(key, entry), {
+      ...(fillSince === undefined ? {} : { fillSince }),
+      ...(lease?.fence === undefined ? {} : { lease: lease.fence }),
+    })
+    return outcome === 'written' || outcome === 'failed'
   }
 
   /** Checks and encodes an entry for {@link write}; throws for bad input (E_SERIALIZATION, E_VALUE_TOO_LARGE) before any I/O. */

@@ -1,5 +1,6 @@
+import { Cache } from '@strata-cache/core'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
-import { type FaultProxy, startFaultProxy, until } from '@strata-cache/test-suite/testing'
+import { type FaultProxy, sleep, startFaultProxy, until } from '@strata-cache/test-suite/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
@@ -82,6 +83,24 @@ describe('fills (a loader result) are fenced by every later change', () => {
     await raw.set(`${prefix}#lock:k`, 'someone-else', 'PX', 10_000)
     expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.redisNow(), lease })).toBe('lease-lost')
     expect((await s.get('k'))?.value).toBe('v1')
+  })
+})
+
+describe('a Cache over RedisStore alone', () => {
+  it("drops a getOrSet result whose loader read data before another process's delete", async () => {
+    const prefix = uniquePrefix('cache')
+    const cache = new Cache({ store: store({ prefix }) })
+    const other = store({ prefix })
+    const value = await cache.getOrSet('k', async () => {
+      await other.delete('k') // another process changes the data and invalidates while we load
+      return 'read-before-the-change'
+    })
+    expect(value).toBe('read-before-the-change')
+    expect(await other.get('k')).toBeUndefined()
+    // A change within the clock estimate's error before a load counts as after it: wait that out.
+    await sleep(50)
+    expect(await cache.getOrSet('k', () => 'fresh')).toBe('fresh') // the next load is written
+    expect((await other.get('k'))?.value).toBe('fresh')
   })
 })
 
