@@ -153,9 +153,13 @@ export function check(
   }
 }
 
-/** True when the run breaks the promise: a steady-state stale read, a lost write, or a pod behind after the run. */
-export function failed(verdict: SoakVerdict): boolean {
+/**
+ * True when the run breaks the promise: a steady-state stale read, a lost write, a pod behind after
+ * the run, or a fault the pods did not recover from within the limit.
+ */
+export function failed(verdict: SoakVerdict, windows: readonly FaultWindow[]): boolean {
   return (
+    windows.some((w) => !w.settled) ||
     verdict.staleSteady.length > 0 ||
     verdict.lost.length > 0 ||
     verdict.sweep.behind.length > 0 ||

@@ -34,6 +34,11 @@ export interface SoakCluster {
   readonly pods: readonly SoakPod[]
   /** `CLIENT LIST TYPE pubsub` count; undefined while Redis does not answer. */
   pubsubClients(): Promise<number | undefined>
+  /**
+   * Each pod's own view from its Prometheus endpoint: undefined when every tier is available, every
+   * breaker closed, the bus connected and no L2 repair pending; else what is not (e.g. `A: breaker 2`).
+   */
+  podsUnsettled(): Promise<string | undefined>
   /** `CLIENT KILL TYPE pubsub`: how many subscriber connections went. */
   killPubsubClients(): Promise<number>
   /** Stops the pods, the proxy and Redis, by pid; keeps the directory when `keepDir`. Idempotent. */
@@ -58,6 +63,31 @@ async function adminCommand(redis: RedisServer, args: string[]): Promise<unknown
   } finally {
     client.disconnect()
   }
+}
+
+/** The cache gauges of one pod that say it is not back yet, or [] when it is. */
+async function unsettled(pod: SoakPod): Promise<string[]> {
+  let text: string
+  try {
+    const response = await fetch(`${pod.url}/api/v1/metrics`, { signal: AbortSignal.timeout(1_000) })
+    text = await response.text()
+    if (!response.ok) return [`metrics ${response.status}`]
+  } catch {
+    return ['no metrics']
+  }
+  const wrong: string[] = []
+  const expect = (name: string, ok: (value: number) => boolean) => {
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue
+      const value = Number(line.slice(line.lastIndexOf(' ') + 1))
+      if (!ok(value)) wrong.push(`${line.slice(0, line.indexOf('{')) || name} ${value}`)
+    }
+  }
+  expect('cache_tier_available', (v) => v === 1)
+  expect('cache_circuit_breaker_state', (v) => v === 0)
+  expect('cache_bus_connected', (v) => v === 1)
+  expect('cache_l2_repairs_pending', (v) => v === 0)
+  return wrong
 }
 
 async function waitHealthy(pod: SoakPod, timeoutMs: number): Promise<void> {
@@ -140,6 +170,13 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
       } catch {
         return undefined
       }
+    },
+    async podsUnsettled() {
+      const views = await Promise.all(pods.map(async (pod) => [pod.name, await unsettled(pod)] as const))
+      const wrong = views.filter(([, list]) => list.length > 0)
+      return wrong.length === 0
+        ? undefined
+        : wrong.map(([name, list]) => `${name}: ${list.join(', ')}`).join('; ')
     },
     async killPubsubClients() {
       return Number(await adminCommand(server, ['CLIENT', 'KILL', 'TYPE', 'pubsub']))

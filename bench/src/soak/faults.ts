@@ -24,14 +24,19 @@ export interface FaultWindow {
   start: number
   /** When the driver ended the fault (SIGCONT sent, Redis restarted, proxy healed, kill sent). */
   actionEnd: number
-  /** When Redis answered again and every pod's subscriber was back (bounded wait). */
+  /** When Redis answered again and every pod's bus subscriber was back, as Redis sees it. */
+  redisBack: number
+  /** When, besides, every pod said its L2 and bus are back and no L2 repair is pending (bounded wait). */
   recovered: number
   /** `recovered` plus the settle margin (degradedL1Ttl): reads ending before `start` or starting after this are steady state. */
   end: number
-  /** Subscriber connections seen at recovery, vs before the run; a note on anything unusual. */
+  /** False when Redis or a pod was not back within the recovery limit (20 s). */
+  settled: boolean
+  /** Anything unusual: connections killed, what was not back. */
   note?: string
 }
 
+/** How long the driver waits for Redis and the pods to be back before it notes that they are not. */
 const RECOVERY_LIMIT_MS = 20_000
 
 /**
@@ -128,32 +133,52 @@ export class FaultDriver {
         break
     }
     const actionEnd = this.clock()
-    const seen = await this.waitRecovered()
+    const deadline = actionEnd + RECOVERY_LIMIT_MS
+    const seen = await this.waitRedisBack(deadline)
+    const redisBack = this.clock()
+    const podsLeft = await this.waitPodsBack(deadline)
     const recovered = this.clock()
-    if (seen !== this.options.subscribers) {
-      note = `${note === undefined ? '' : `${note}; `}${seen ?? 'no'} subscribers of ${this.options.subscribers} after ${RECOVERY_LIMIT_MS / 1000} s`
-    }
+    const problems = [
+      ...(note === undefined ? [] : [note]),
+      ...(seen === this.options.subscribers
+        ? []
+        : [`${seen ?? 'no'} subscribers of ${this.options.subscribers}`]),
+      ...(podsLeft === undefined ? [] : [`not back after ${RECOVERY_LIMIT_MS / 1000} s: ${podsLeft}`]),
+    ]
+    note = problems.length === 0 ? undefined : problems.join('; ')
     const window: FaultWindow = {
       index: this.windows.length + 1,
       kind,
       plannedMs,
       start,
       actionEnd,
+      redisBack,
       recovered,
       end: recovered + this.options.settleMs,
+      settled: seen === this.options.subscribers && podsLeft === undefined,
       ...(note === undefined ? {} : { note }),
     }
     this.windows.push(window)
     this.log(
-      `fault ${window.index} ${kind} at ${(start / 1000).toFixed(1)} s: ${plannedMs} ms, back ${Math.round(recovered - actionEnd)} ms after${note === undefined ? '' : ` (${note})`}`,
+      `fault ${window.index} ${kind} at ${(start / 1000).toFixed(1)} s: ${plannedMs} ms; Redis and subscribers back ${Math.round(redisBack - actionEnd)} ms after, pods ${Math.round(recovered - actionEnd)} ms after${note === undefined ? '' : ` (${note})`}`,
     )
     // The margin is part of the window: the next quiet period starts after it.
     await this.nap(Math.max(0, window.end - this.clock()))
   }
 
+  /** Polls until every pod reports itself back (L2, breaker, bus, repairs); what is not, if time ran out. */
+  private async waitPodsBack(deadline: number): Promise<string | undefined> {
+    let left: string | undefined
+    while (this.clock() < deadline && !this.aborted) {
+      left = await this.cluster.podsUnsettled()
+      if (left === undefined) return undefined
+      await sleep(50)
+    }
+    return left
+  }
+
   /** Polls until Redis answers and every pod's subscriber is back; the count last seen. */
-  private async waitRecovered(): Promise<number | undefined> {
-    const deadline = this.clock() + RECOVERY_LIMIT_MS
+  private async waitRedisBack(deadline: number): Promise<number | undefined> {
     let seen: number | undefined
     while (this.clock() < deadline && !this.aborted) {
       seen = await this.cluster.pubsubClients()

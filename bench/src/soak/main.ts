@@ -133,6 +133,8 @@ async function main(): Promise<number> {
   let keepDir = false
   try {
     const subscribers = await subscriberBaseline(cluster)
+    const unsettled = await cluster.podsUnsettled()
+    if (unsettled !== undefined) throw new Error(`the pods are not ready before the load: ${unsettled}`)
     const targets = cluster.pods.map((pod) => ({ name: pod.name, url: pod.url }))
     load = new LoadGenerator(targets, new Prng(options.seed ^ 0x5eed), options, clock)
     faults = new FaultDriver(
@@ -151,6 +153,7 @@ async function main(): Promise<number> {
       `load: ${options.rate} req/s, ${Math.round(options.writeShare * 100)} % writes, ${options.keys} metrics, ${options.durationMs / 1000} s; ${subscribers} bus subscribers`,
     )
     t0 = performance.now()
+    const epochMs = Date.now()
     load.start()
     const faultRun = faults.run(options.durationMs - options.quietMs[0])
     await new Promise<void>((resolve) => {
@@ -174,7 +177,7 @@ async function main(): Promise<number> {
     const podNames = cluster.pods.map((pod) => pod.name)
     const verdict = check(podNames, load.reads, load.writes, faults.windows, committed, runMs)
     const dead = cluster.pods.filter((pod) => !pod.child.running())
-    const pass = !failed(verdict) && dead.length === 0
+    const pass = !failed(verdict, faults.windows) && dead.length === 0
     keepDir = !pass
 
     const info: RunInfo = {
@@ -190,6 +193,7 @@ async function main(): Promise<number> {
       writes: load.writes,
       skipped: load.skipped,
       subscribers,
+      epochMs,
       keptDir: keepDir ? cluster.dir : undefined,
     }
     say()
@@ -206,7 +210,7 @@ async function main(): Promise<number> {
     if (keepDir) {
       writeFileSync(
         join(cluster.dir, 'records.json'),
-        JSON.stringify({ options, windows: faults.windows, writes: load.writes, reads: load.reads }),
+        JSON.stringify({ options, epochMs, windows: faults.windows, writes: load.writes, reads: load.reads }),
       )
     }
     say(

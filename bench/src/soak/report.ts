@@ -20,6 +20,8 @@ export interface RunInfo {
   writes: readonly WriteRecord[]
   skipped: number
   subscribers: number
+  /** Date.now() at the run clock's zero: pod logs carry epoch ms. */
+  epochMs: number
   /** Where the run's database, pod logs and records were kept (failures only). */
   keptDir: string | undefined
 }
@@ -45,8 +47,8 @@ export function figuresTable(verdict: SoakVerdict): string {
 
 function windowsTable(info: RunInfo, verdict: SoakVerdict): string {
   const rows = [
-    '| # | fault | start | drawn length | back after | window end | stale reads in the window |',
-    '|---:|---|---:|---:|---:|---:|---|',
+    '| # | fault | start | drawn length | Redis back after | pods back after | window end | stale reads in the window |',
+    '|---:|---|---:|---:|---:|---:|---:|---|',
   ]
   for (const w of info.windows) {
     const stale = verdict.perWindow.get(w.index)
@@ -58,7 +60,7 @@ function windowsTable(info: RunInfo, verdict: SoakVerdict): string {
             .map(([pod, n]) => `${pod}: ${n}`)
             .join(', ')
     rows.push(
-      `| ${w.index} | ${w.kind}${w.note === undefined ? '' : ` (${w.note})`} | ${s(w.start)} | ${w.plannedMs} ms | ${Math.round(w.recovered - w.actionEnd)} ms | ${s(w.end)} | ${text} |`,
+      `| ${w.index} | ${w.kind}${w.note === undefined ? '' : ` (${w.note})`} | ${s(w.start)} | ${w.plannedMs} ms | ${Math.round(w.redisBack - w.actionEnd)} ms | ${Math.round(w.recovered - w.actionEnd)} ms | ${s(w.end)} | ${text} |`,
     )
   }
   return rows.join('\n')
@@ -68,7 +70,7 @@ function windowsTable(info: RunInfo, verdict: SoakVerdict): string {
 export function timeline(stale: StaleRead, info: RunInfo): string {
   const { read, missed, previous } = stale
   const lines = [
-    `seed ${info.options.seed}: pod ${read.pod}, ${read.metric} (${read.variant}) sent ${s(read.start)}, answered ${s(read.end)}, x-cache ${read.cache ?? '-'}: version ${read.version} (count ${read.count}), expected >= ${read.expected} (count ${read.expectedCount})`,
+    `seed ${info.options.seed} (run clock 0 = epoch ${info.epochMs} ms): pod ${read.pod}, ${read.metric} (${read.variant}) sent ${s(read.start)}, answered ${s(read.end)}, x-cache ${read.cache ?? '-'}: version ${read.version} (count ${read.count}), expected >= ${read.expected} (count ${read.expectedCount})`,
   ]
   if (missed !== undefined) {
     lines.push(
@@ -77,7 +79,7 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
   }
   if (previous !== undefined) {
     lines.push(
-      `  previous fault: #${previous.index} ${previous.kind} ${s(previous.start)} to ${s(previous.actionEnd)}, back at ${s(previous.recovered)}, window ended ${s(previous.end)} (${s(read.start - previous.end)} before the read)`,
+      `  previous fault: #${previous.index} ${previous.kind} ${s(previous.start)} to ${s(previous.actionEnd)}, Redis back ${s(previous.redisBack)}, pods back ${s(previous.recovered)}, window ended ${s(previous.end)} (${s(read.start - previous.end)} before the read)`,
     )
   } else lines.push('  no fault before it')
   const from = Math.min(missed?.start ?? read.start, previous?.start ?? read.start) - 1_000
@@ -187,8 +189,11 @@ ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n'
 
 ## What is counted
 
-- **Fault window**: from the start of a fault until Redis answers again and every pod's bus
-  subscriber is back (\`CLIENT LIST TYPE pubsub\`), plus a settle margin equal to the pods'
+- **Fault window**: from the start of a fault until Redis answers again, every pod's bus
+  subscriber is back (\`CLIENT LIST TYPE pubsub\`), and every pod says on its metrics endpoint that
+  its tiers are available, its breaker closed, its bus connected and no L2 repair pending (a pod
+  whose own Redis connection is still reconnecting acknowledges writes whose invalidation waits for
+  replay: the other pods cannot hear of them before), plus a settle margin equal to the pods'
   degradedL1Ttl. A request whose time in flight overlaps a window is counted in the fault columns;
   every other request is steady state.
 - **Stale read**: a 2xx answer whose \`max\` is below the newest version acknowledged (202 received)
@@ -199,16 +204,20 @@ ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n'
   202 whose event is not in the database file (read directly with better-sqlite3 after the load).
 - **Final sweep**: after the load and one more settle margin, every metric in both variants on every
   pod, compared with the database itself.
-- The run fails (exit 1) on any steady-state stale read, lost write, or pod behind the database in
-  the final sweep; errors and fault-window stale reads are reported, not failed.
+- The run fails (exit 1) on any steady-state stale read, lost write, pod behind the database in the
+  final sweep, or fault the pods are not back from within 20 s; errors and fault-window stale reads
+  are reported, not failed.
 
 ## What DESIGN.md allows during a fault
 
 A pod that cannot hear the bus serves its own L1 for at most degradedL1Ttl, and drops L1 when the
 bus reconnects or reports a gap. A pod notices a silent bus by its heartbeat (a ping every 1 s, a
 drop when unanswered for 1 s), so a cut pod's answers can be about heartbeat + degradedL1Ttl behind.
-While Redis is paused, the other pods may go on serving the copy in their L1 until the writer's
-invalidation reaches them (it is replayed when L2 is back, before its notice goes out). L2 never
+When the writing pod cannot reach L2 (Redis paused or killed, or that pod cut off), its write is
+still acknowledged: the invalidation is queued and replayed when its L2 is back, before its notice
+goes out. Until then the other pods hear nothing and go on serving their L1 copy; that is bounded by
+how long the writer's L2 stays away (its reconnect and breaker probe included), not by
+degradedL1Ttl, which is why a window lasts until every pod reports its L2 back. L2 never
 goes back in time: a write or a loader fill that reaches Redis late must not replace a newer entry
 or undo a later invalidation. So stale reads are expected inside a fault window, and none once the
 window (fault, recovery, and degradedL1Ttl) is over.
