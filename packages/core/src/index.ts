@@ -43,6 +43,7 @@ export {
   isValidKey,
   keyPatternOf,
   MAX_KEY_LENGTH,
+  MAX_PATTERN_WILDCARDS,
   validateKey,
   validatePattern,
   validateTags,

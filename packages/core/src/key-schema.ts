@@ -3,6 +3,12 @@ import { CacheErrorCode, CacheKeyError } from './errors.ts'
 
 /** Longest key (or pattern) accepted, in characters. */
 export const MAX_KEY_LENGTH = 256
+/**
+ * Most wildcards (`*` and `?` together) a pattern may hold. Matching is linear in the key whatever
+ * the pattern (see compileGlob), but Redis matches SCAN patterns by backtracking, and no honest
+ * pattern needs more.
+ */
+export const MAX_PATTERN_WILDCARDS = 16
 const ALLOWED = 'A-Z a-z 0-9 : _ - .'
 
 // A lookup table beats a regex on the hot path and tells us which character was wrong.
@@ -42,7 +48,7 @@ export function isValidKey(key: unknown): key is string {
   return true
 }
 
-/** A pattern is a key that may also hold the glob characters `*` and `?`. */
+/** A pattern is a key that may also hold the glob characters `*` and `?`, at most {@link MAX_PATTERN_WILDCARDS} of them. */
 export function validatePattern(pattern: string): void {
   if (typeof pattern !== 'string') {
     throw new CacheKeyError(`invalid cache pattern: expected a string, got ${describe(pattern)}`, {
@@ -55,12 +61,22 @@ export function validatePattern(pattern: string): void {
       { key: pattern, code: CacheErrorCode.INVALID_PATTERN },
     )
   }
+  let wildcards = 0
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern.charCodeAt(i)
-    if (c === 42 /* * */ || c === 63 /* ? */) continue
+    if (c === 42 /* * */ || c === 63 /* ? */) {
+      wildcards++
+      continue
+    }
     if (c >= 128 || KEY_CHAR[c] === 0) {
       throw badCharacter('cache pattern', pattern, i, `${ALLOWED} * ?`, CacheErrorCode.INVALID_PATTERN)
     }
+  }
+  if (wildcards > MAX_PATTERN_WILDCARDS) {
+    throw new CacheKeyError(
+      `invalid cache pattern "${pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern}": ${wildcards} wildcards (* and ?), the limit is ${MAX_PATTERN_WILDCARDS}; name more of the key instead`,
+      { key: pattern, code: CacheErrorCode.INVALID_PATTERN },
+    )
   }
 }
 
@@ -96,24 +112,6 @@ function badCharacter(what: string, value: string, index: number, allowed: strin
 
 function describe(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
-}
-
-/** Compiles a glob (`*` any run, `?` one character) to an anchored RegExp. */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '^'
-  for (const ch of pattern) {
-    if (ch === '*') source += '.*'
-    else if (ch === '?') source += '.'
-    else source += ch.replace(/[.\\+^$()[\]{}|-]/g, '\\$&')
-  }
-  return new RegExp(`${source}$`, 's')
-}
-
-/** A predicate for a glob; plain keys compare by equality. */
-export function globMatcher(pattern: string): (key: string) => boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return (key) => key === pattern
-  const regex = globToRegExp(pattern)
-  return (key) => regex.test(key)
 }
 
 /**

@@ -10,7 +10,8 @@ import type { CacheStore, InvalidationKind, LoadToken, LockLease } from './cache
 import { withDeadline } from './deadline.ts'
 import { type Duration, parseDuration } from './duration.ts'
 import { CacheOptionError, CacheTimeoutError } from './errors.ts'
-import { globMatcher, validateTags } from './key-schema.ts'
+import { globMatcher } from './glob-match.ts'
+import { validateTags } from './key-schema.ts'
 
 /** What a loader sees and can change about how its result is cached. */
 export interface LoaderContext<T = unknown> {
