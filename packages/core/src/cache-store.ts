@@ -1,4 +1,5 @@
 import type { CacheEntry } from './cache-entry.ts'
+import type { ChannelEvent, ChannelTransport } from './channels.ts'
 
 /**
  * One tier of storage. MemoryStore, RedisStore and TieredStore all implement it, and so can yours:
@@ -61,6 +62,8 @@ export interface CacheStore {
    * the lease has a `fence`). Resolves whether it was written; rejects only for bad input, like `set`.
    */
   setLoaded?<T>(key: string, entry: CacheEntry<T>, token: LoadToken, lease?: LockLease): Promise<boolean>
+  /** Application channels across every process sharing the store (TieredStore over Redis); without it the Cache's are in process. */
+  readonly channels?: ChannelTransport
 }
 
 /** What {@link CacheStore.startLoad} hands out, opaque to the Cache. */
@@ -146,6 +149,7 @@ export type StoreEvent =
   | { type: 'error'; operation: string; tier: string; error: unknown; key?: string }
   | { type: 'breaker'; tier: string; state: BreakerState; previous: BreakerState }
   | { type: 'bus'; state: BusState; reason?: string; dropped?: number }
+  | ({ type: 'channel' } & ChannelEvent)
   | {
       type: 'invalidate'
       kind: InvalidationKind

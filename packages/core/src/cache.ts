@@ -1,3 +1,4 @@
+import { channelsOf } from './cache-channels.ts'
 import { CacheCounters, type CacheStats } from './cache-counters.ts'
 import { type CacheEntry, createEntry, isFresh, isServable } from './cache-entry.ts'
 import {
@@ -11,10 +12,10 @@ import {
   resolveWriteSettings,
   SET_OPTIONS,
   type SetOptions,
-  WRAP_OPTIONS,
   type WrapOptions,
 } from './cache-options.ts'
 import type { CacheStore, StoreEvent } from './cache-store.ts'
+import type { ChannelHandler } from './channels.ts'
 import { assertKnownOptions, CacheError, CacheErrorCode, CacheOptionError, isInputError } from './errors.ts'
 import {
   type CacheEventListener,
@@ -33,6 +34,7 @@ import {
   resolveLoaderSettings,
 } from './loader-run.ts'
 import { tierHealth, tierStats } from './tier-report.ts'
+import { wrapFunction } from './wrap.ts'
 
 /**
  * The facade every service talks to. It validates input, adds TTL and grace, single-flights
@@ -169,22 +171,17 @@ export class Cache {
     fn: (...args: A) => R | Promise<R>,
     options: WrapOptions<A>,
   ): (...args: A) => Promise<Awaited<R>> {
-    assertKnownOptions('wrap', options, WRAP_OPTIONS)
-    if (typeof fn !== 'function') throw new CacheOptionError('wrap: the first argument must be a function')
-    if (typeof options?.key !== 'function') {
-      throw new CacheOptionError(
-        'wrap: option "key" must be a function building the cache key from the arguments',
-        { option: 'key' },
-      )
-    }
-    const { key: keyOf, ...rest } = options
-    const getOrSetOptions = Object.keys(rest).length > 0 ? rest : undefined
-    return (...args: A) =>
-      this.getOrSet<Awaited<R>>(
-        keyOf(...args),
-        () => Promise.resolve(fn(...args)) as Promise<Awaited<R>>,
-        getOrSetOptions,
-      )
+    return wrapFunction(this, fn, options)
+  }
+
+  /** Sends a JSON `message` to every subscriber of `channel`: across pods with Redis, else in process; resolves once accepted. */
+  publish(channel: string, message: unknown): Promise<void> {
+    return channelsOf(this.store, this.closed).publish(channel, message)
+  }
+
+  /** Runs `handler` for each message on `channel` (at most once); resolves the function that unsubscribes. */
+  subscribe<T = unknown>(channel: string, handler: ChannelHandler<T>): Promise<() => void> {
+    return channelsOf(this.store, this.closed).subscribe(channel, handler)
   }
 
   // ---- writes -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { BreakerState, BusState, InvalidationKind, StoreEvent } from './cache-store.ts'
+import type { ChannelEvent } from './channels.ts'
 import { ListenerSet } from './listener-set.ts'
 
 /** Every event `Cache.on()` can deliver, with its payload. */
@@ -28,6 +29,8 @@ export interface CacheEventMap {
   breaker: { tier: string; state: BreakerState; previous: BreakerState }
   /** The invalidation bus changed state; `dropped` counts notices lost. */
   bus: { state: BusState; reason?: string; dropped?: number }
+  /** Application channels: `gap` (subscribed again after a drop: messages may be lost) or `dropped` (a message refused on receipt). */
+  channel: ChannelEvent
   /** Timing of a completed facade operation, emitted only while someone listens. */
   operation: { operation: CacheOperation; durationMs: number; key?: string; tier?: string }
 }
@@ -88,6 +91,7 @@ export class CacheEvents {
     switch (event.type) {
       case 'error':
       case 'bus':
+      case 'channel':
       case 'invalidate': {
         if (!this.has(event.type)) return
         const { type, ...payload } = event

@@ -23,6 +23,8 @@ export type {
   TierStats,
   TierStatus,
 } from './cache-store.ts'
+export type { ChannelEvent, ChannelHandler, ChannelMessageInfo, ChannelTransport } from './channels.ts'
+export { validateChannel } from './channels.ts'
 export type { Duration } from './duration.ts'
 export { parseDuration } from './duration.ts'
 export type { CacheErrorOptions } from './errors.ts'
@@ -49,5 +51,7 @@ export {
   validateTags,
 } from './key-schema.ts'
 export type { Loader, LoaderContext } from './loader-run.ts'
+export type { LocalChannelsOptions } from './local-channels.ts'
+export { LocalChannels } from './local-channels.ts'
 export type { Serializer } from './serializer.ts'
 export { JsonSerializer, jsonSerializer } from './serializer.ts'

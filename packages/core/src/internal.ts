@@ -3,6 +3,10 @@
  * promise, may change in any release. Import from `@strata-cache/core/internal`.
  * @packageDocumentation
  */
+export type { DecodedChannelBody } from './channel-codec.ts'
+export { decodeChannelBody, encodeChannelBody } from './channel-codec.ts'
+export { ChannelHandlers } from './channel-handlers.ts'
+export { DEFAULT_MAX_MESSAGE_BYTES } from './channels.ts'
 export type { DeadlineInfo, DeadlineOptions } from './deadline.ts'
 export { withDeadline } from './deadline.ts'
 export { parseOptionalDuration } from './duration.ts'
