@@ -1,3 +1,5 @@
+import { CacheSerializationError } from '@strata-cache/core'
+
 // Object.freeze does not protect a Date: its time lives in an internal slot that the set* methods
 // change. Frozen Dates get this prototype instead, whose setters throw like a frozen property would.
 // It inherits from Date.prototype, so `instanceof Date`, `constructor` and every getter still work.
@@ -13,20 +15,55 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
 Object.freeze(frozenDatePrototype)
 
 /**
+ * Deepest nesting of objects and arrays a frozen value may have (the value itself is level 1). No
+ * honest cached value comes near it (JSON.stringify itself overflows the stack a few thousand
+ * levels down), and a value parsed from a crafted L2 entry (JSON.parse goes deeper) is refused
+ * rather than held for whoever walks it next.
+ */
+export const MAX_VALUE_DEPTH = 1000
+
+/**
  * Freezes a value the JSON serializer produced (plain objects, arrays, primitives and Dates), all
  * the way down, and returns it. Only ever called on fresh copies, or on values handed over with
  * `MemoryStore.fill` (which nobody else holds), never on a caller's object.
+ *
+ * Iterative, so depth cannot overflow the stack; a value nested deeper than {@link MAX_VALUE_DEPTH}
+ * levels is refused with a CacheSerializationError before anything is frozen.
  */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value
-  if (value instanceof Date) {
-    Object.setPrototypeOf(value, frozenDatePrototype)
-    return Object.freeze(value)
+  // Walk first, freeze after: a refusal leaves the value as it was.
+  const found: object[] = []
+  const pending: object[] = [value]
+  const depths: number[] = [1]
+  while (pending.length > 0) {
+    const node = pending.pop()!
+    const depth = depths.pop()!
+    found.push(node)
+    if (node instanceof Date) continue
+    const before = pending.length
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child: unknown = node[i]
+        if (typeof child === 'object' && child !== null) pending.push(child)
+      }
+    } else {
+      for (const key in node) {
+        const child: unknown = (node as Record<string, unknown>)[key]
+        if (typeof child === 'object' && child !== null) pending.push(child)
+      }
+    }
+    if (pending.length === before) continue
+    if (depth === MAX_VALUE_DEPTH) {
+      throw new CacheSerializationError(
+        `the value is nested deeper than ${MAX_VALUE_DEPTH} levels (objects and arrays); flatten it`,
+      )
+    }
+    for (let i = before; i < pending.length; i++) depths.push(depth + 1)
   }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i])
-  } else {
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
+  for (const node of found) {
+    if (node instanceof Date) Object.setPrototypeOf(node, frozenDatePrototype)
+    Object.freeze(node)
   }
-  return Object.freeze(value)
+  return value
 }

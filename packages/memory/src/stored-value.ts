@@ -28,13 +28,23 @@ export function storedValue(
     // lru-cache needs a positive integer size (JSON text is never empty anyway).
     const size = Math.max(1, ownedSize)
     assertFits(options.maxBytes, label, key, size)
-    return { value: deepFreeze(value), size }
+    return { value: frozen(label, key, value), size }
   }
   if (options.values === MemoryValueMode.FROZEN_COPY) return frozenCopy(options.maxBytes, label, key, value)
   refuseUndefined(label, key, value)
   const size = referenceSize(options.sizeOf, label, key, value)
   assertFits(options.maxBytes, label, key, size)
   return { value, size }
+}
+
+/** The value deep-frozen; one nested too deep is refused (CacheSerializationError naming the key), nothing frozen. */
+function frozen(label: string, key: string, value: unknown): unknown {
+  try {
+    return deepFreeze(value)
+  } catch (error) {
+    if (!CacheError.is(error)) throw error
+    throw new CacheSerializationError(`${label}.set("${key}"): ${error.message}`, { key, cause: error })
+  }
 }
 
 /** A deep-frozen copy made by a round trip through the JSON serializer, sized by its UTF-8 JSON length. */
@@ -53,5 +63,5 @@ function frozenCopy(maxBytes: number | undefined, label: string, key: string, va
   }
   const size = Buffer.byteLength(text, 'utf8')
   assertFits(maxBytes, label, key, size)
-  return { value: deepFreeze(jsonSerializer.deserialize(text)), size }
+  return { value: frozen(label, key, jsonSerializer.deserialize(text)), size }
 }
