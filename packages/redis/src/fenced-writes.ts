@@ -105,13 +105,10 @@ export class FencedWrites {
   }
 
   /** Writes one encoded entry on `client` as a fenced script; see {@link WriteOutcome}. */
-  async write(client: RedisClient, write: EncodedWrite, options: WriteOptions): Promise<WriteOutcome> {
-    const { prefix, fenceWindowMs } = this.settings
-    const commands: Promise<unknown>[] = []
-    const fill = options.fillSince !== undefined
+  write(client: RedisClient, write: EncodedWrite, options: WriteOptions): Promise<WriteOutcome> {
     const tags = write.entry.tags ?? []
     const keys = [
-      prefix + write.key,
+      this.settings.prefix + write.key,
       `${this.fencePrefix}:${write.key}`,
       `${this.fencePrefix}c`,
       `${this.fencePrefix}p`,
@@ -119,6 +116,24 @@ export class FencedWrites {
       ...tags.map((tag) => `${this.fencePrefix}t:${tag}`),
     ]
     if (options.lease !== undefined) keys.push(options.lease.key)
+    return this.runWrite(client, write, options, keys, tags.length)
+  }
+
+  /**
+   * Runs the write script with `keys` laid out as {@link SCRIPTS}.write takes them (entry, key fence,
+   * clear fence, pattern fences, `tagCount` tag sets, `tagCount` tag fences, then the lease's key),
+   * and records the clock sample its reply carries. On a cluster the keys are ones of the entry's slot.
+   */
+  async runWrite(
+    client: RedisClient,
+    write: EncodedWrite,
+    options: WriteOptions,
+    keys: readonly string[],
+    tagCount: number,
+  ): Promise<WriteOutcome> {
+    const { fenceWindowMs } = this.settings
+    const commands: Promise<unknown>[] = []
+    const fill = options.fillSince !== undefined
     // A fill's start is moved back by the estimate's error: a change it cannot place counts as after.
     const since = fill ? Math.floor(options.fillSince! - this.clock.uncertainty()) - 1 : 0
     const notAfter = fill
@@ -134,7 +149,7 @@ export class FencedWrites {
       since,
       notAfter,
       fenceWindowMs,
-      tags.length,
+      tagCount,
       options.lease?.token ?? '',
       write.key,
     ])

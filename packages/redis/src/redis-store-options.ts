@@ -9,6 +9,7 @@ import { assertKnownOptions } from '@strata-cache/core/internal'
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis'
 import { type CircuitBreakerOptions, DEFAULT_BREAKER } from './circuit-breaker.ts'
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.ts'
+import { clusterPrefixProblem } from './slot-keys.ts'
 
 /** Either kind of ioredis client the store runs commands on. */
 export type RedisClient = Redis | Cluster
@@ -58,7 +59,7 @@ export interface RedisStoreOptions {
   redisOptions?: RedisOptions
   /** Name of this tier in events, stats and entries read back. @default 'redis' */
   name?: string
-  /** Put before every key, tag set and pattern; glob characters in it are escaped. @default 'strata:' */
+  /** Put before every key, tag set and pattern; glob characters in it are escaped. On a Cluster, `{` and `}` only as one hash tag (`{app}:` puts every key on one shard). @default 'strata:' */
   prefix?: string
   /** Connections the store opens (`url`/`sentinel`/`cluster`). @default { size: 1 } (see the README: one connection, its commands batched per tick, measured fastest) */
   pool?: {
@@ -219,6 +220,12 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
       { option: 'pool' },
     )
   }
+  const source = resolveSource(options)
+  const onCluster = source.kind === 'cluster' || (source.kind === 'client' && 'nodes' in source.client)
+  const prefixProblem = onCluster ? clusterPrefixProblem(prefix) : undefined
+  if (prefixProblem !== undefined) {
+    throw new CacheOptionError(`RedisStore: ${prefixProblem}`, { option: 'prefix' })
+  }
   return {
     name,
     prefix,
@@ -231,7 +238,7 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     poolSize,
     breaker: resolveBreakerOptions(options.breaker),
     retry: resolveRetryOptions(options.retry, 'RedisStore'),
-    source: resolveSource(options),
+    source,
     redisOptions: options.redisOptions,
   }
 }

@@ -10,6 +10,7 @@ import {
   type TierHealth,
   type TierStats,
 } from '@strata-cache/core'
+import { ClusterWrites } from './cluster-writes.ts'
 import { CommandRunner, isDataReply } from './command-runner.ts'
 import { openPool, watchPool } from './connections.ts'
 import { type EntryEncoding, encodeWrite, type PreparedWrite } from './encode-write.ts'
@@ -26,6 +27,7 @@ import { KeyCommands } from './key-commands.ts'
 import type { ConnectionPool } from './pool.ts'
 import { type InfoSubject, type ReadCounts, redisHealth, redisStats } from './redis-info.ts'
 import { type RedisClient, type RedisStoreOptions, resolveRedisStoreOptions } from './redis-store-options.ts'
+import { hashTag, sameSlotKey } from './slot-keys.ts'
 import { StoreEvents } from './store-events.ts'
 import { StoreInvalidator } from './store-invalidator.ts'
 import { type EncodedWrite, TagIndex } from './tag-index.ts'
@@ -66,6 +68,8 @@ export class RedisStore implements CacheStore {
   private readonly info: InfoSubject
   private readonly encoding: EntryEncoding
   private readonly fenced: FencedWrites
+  /** Fenced writes per slot, on a Cluster whose prefix has no hash tag (see ClusterWrites). */
+  private readonly clusterWrites: ClusterWrites | undefined
   private readonly invalidator: StoreInvalidator
   private closed = false
 
@@ -92,7 +96,18 @@ export class RedisStore implements CacheStore {
       now: this.now,
     }
     this.fenced = new FencedWrites(settings, this.runner, this.pool, this.tags)
-    this.invalidator = new StoreInvalidator(this.runner, this.keys, this.tags, this.fenced, this.pool)
+    this.clusterWrites =
+      this.pool.isCluster && hashTag(this.prefix) === undefined
+        ? new ClusterWrites(settings, this.fenced, this.tags)
+        : undefined
+    this.invalidator = new StoreInvalidator(
+      this.runner,
+      this.keys,
+      this.tags,
+      this.fenced,
+      this.pool,
+      this.clusterWrites,
+    )
     if (!this.pool.isCluster) for (const client of this.pool.clients) loadScriptsOnReady(client)
     const { runner, pool, events, reads } = this
     this.info = { name: this.name, runner, pool, events, reads, isClosed: () => this.closed }
@@ -104,6 +119,15 @@ export class RedisStore implements CacheStore {
   /** The Redis key that holds cache key `key` (the prefix applied). */
   keyFor(key: string): string {
     return this.prefix + key
+  }
+
+  /**
+   * The Redis key of a lock lease on `key` under `head` (e.g. `app#lock:`), which the write script
+   * can check with the entry: `<head><key>` on a single node; on a Cluster, a key of the entry's
+   * slot (`<head>{<prefix><key>}`, or `<head><prefix><key>` when the prefix holds a hash tag).
+   */
+  lockKeyFor(head: string, key: string): string {
+    return this.pool.isCluster ? sameSlotKey(head, this.keyFor(key)) : head + key
   }
 
   /** The Redis set that lists the keys carrying `tag`. */
@@ -371,13 +395,18 @@ export class RedisStore implements CacheStore {
     return entry
   }
 
-  /** One write on `client`: the fenced script, or plain commands on a Cluster (a script's keys span slots there). */
+  /** One write on `client`: the fenced script (per slot on a Cluster: see ClusterWrites), or an UNLINK past staleUntil. */
   private async writeOn(
     client: RedisClient,
     write: EncodedWrite,
     options: WriteOptions,
   ): Promise<WriteOutcome> {
-    if (write.ttlMs > 0 && !this.pool.isCluster) return this.fenced.write(client, write, options)
+    if (write.ttlMs > 0) {
+      // On a Cluster a follow-up could reach another node than the key's: only the write runs.
+      const { followUp: _, ...own } = options
+      if (this.clusterWrites !== undefined) return this.clusterWrites.write(client, write, own)
+      return this.fenced.write(client, write, this.canFollowWrites ? options : own)
+    }
     const commands = this.writeCommands(client, [write])
     if (options.followUp !== undefined && this.canFollowWrites)
       commands.push(options.followUp(this.pool.connection(client)))

@@ -1,4 +1,5 @@
 import { validatePattern, validateTags } from '@strata-cache/core'
+import type { ClusterWrites } from './cluster-writes.ts'
 import type { CommandRunner } from './command-runner.ts'
 import type { FencedWrites, InvalidationOutcome, StoreInvalidation } from './fenced-writes.ts'
 import type { Bound, KeyCommands } from './key-commands.ts'
@@ -10,7 +11,8 @@ const NOT_APPLIED: InvalidationOutcome = Object.freeze({ applied: false, removed
 
 /**
  * The store's removals — keys, a pattern's keys, tagged keys, the whole prefix — each behind the
- * runner, each leaving its fence first (not on a Cluster, where a script's keys would span slots).
+ * runner, each leaving its fence first (on a Cluster whose prefix has no hash tag, only key fences,
+ * per slot: see ClusterWrites).
  */
 export class StoreInvalidator {
   private readonly prefix: string
@@ -22,6 +24,8 @@ export class StoreInvalidator {
     private readonly tags: TagIndex,
     private readonly fenced: FencedWrites,
     private readonly pool: ConnectionPool,
+    /** Set on a cluster whose prefix has no hash tag: key fences per slot, no pattern/tag/clear fences. */
+    private readonly cluster?: ClusterWrites,
   ) {
     this.prefix = tags.internalPrefix.slice(0, -1)
     this.escapedPrefix = escapeGlob(this.prefix)
@@ -29,7 +33,8 @@ export class StoreInvalidator {
 
   /** See {@link RedisStore.invalidate}. */
   async invalidate(invalidation: StoreInvalidation): Promise<InvalidationOutcome> {
-    const fenced = !this.pool.isCluster
+    // A single node, or a cluster whose prefix's hash tag puts every key in one slot.
+    const fenced = !this.pool.isCluster || this.cluster === undefined
     const bound =
       (operation: string): Bound =>
       (p) =>
@@ -45,12 +50,10 @@ export class StoreInvalidator {
           true,
           async (c) => ({
             applied: true,
-            removed: fenced
-              ? await this.fenced.deleteKeys(c, keys)
-              : await this.keys.unlinkMany(
-                  c,
-                  keys.map((k) => this.prefix + k),
-                ),
+            removed:
+              this.cluster !== undefined
+                ? await this.cluster.deleteKeys(c, keys)
+                : await this.fenced.deleteKeys(c, keys),
           }),
         )
       }
