@@ -3,18 +3,55 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
-import {
-  type ChildPod,
-  type FaultProxy,
-  freePort,
-  sleep,
-  startChildPod,
-  startFaultProxy,
-} from '@strata-cache/test-suite/testing'
+import { type ChildPod, freePort, sleep, startChildPod } from '@strata-cache/test-suite/testing'
 import { Redis } from 'ioredis'
 
 /** The app the soak runs: its write API changes the shared SQLite file and invalidates by tags. */
 const APP_DIR = fileURLToPath(new URL('../../../apps/analytics/', import.meta.url))
+
+/** The fault proxy in front of pod A, run in its own process (see proxy-process.ts). */
+export interface SoakProxy {
+  readonly port: number
+  readonly url: string
+  readonly pid: number
+  /** Resets pod A's connections and refuses new ones for `ms`. */
+  reset(ms: number): Promise<void>
+  /** Holds pod A's bytes both ways for `ms`, then delivers them in order. */
+  hold(ms: number): Promise<void>
+  /** Ends any fault at once. */
+  heal(): Promise<void>
+  /** Closes the proxy and stops its process. */
+  close(): Promise<void>
+}
+
+/** Forks proxy-process.ts and waits for its port. */
+async function startProxy(host: string, port: number): Promise<SoakProxy> {
+  const child = startChildPod({
+    name: 'fault proxy',
+    script: fileURLToPath(new URL('./proxy-process.ts', import.meta.url)),
+    args: [host, String(port)],
+    channel: 'ipc',
+    replyTimeoutMs: 5_000,
+  })
+  const started = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fault proxy did not start: ${child.output()}`)), 30_000)
+    child.onEvent((event) => {
+      if (event.event !== 'started') return
+      clearTimeout(timer)
+      resolve(event as unknown as { port: number; url: string })
+    })
+    void child.exited.then(() => reject(new Error(`fault proxy exited at start: ${child.output()}`)))
+  })
+  return {
+    port: started.port,
+    url: started.url,
+    pid: child.pid,
+    reset: async (ms) => void (await child.call('reset', { ms })),
+    hold: async (ms) => void (await child.call('hold', { ms })),
+    heal: async () => void (await child.call('heal').catch(() => {})),
+    close: () => child.stop({ ask: () => child.call('close'), killAfterMs: 3_000 }),
+  }
+}
 
 /** One analytics pod, started from the sources. */
 export interface SoakPod {
@@ -30,7 +67,7 @@ export interface SoakCluster {
   readonly dir: string
   readonly dbPath: string
   readonly redis: RedisServer
-  readonly proxy: FaultProxy
+  readonly proxy: SoakProxy
   readonly pods: readonly SoakPod[]
   /** `CLIENT LIST TYPE pubsub` count; undefined while Redis does not answer. */
   pubsubClients(): Promise<number | undefined>
@@ -113,13 +150,13 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
   const dbPath = join(dir, 'analytics.db')
   const pods: SoakPod[] = []
   let redis: RedisServer | undefined
-  let proxy: FaultProxy | undefined
+  let proxy: SoakProxy | undefined
   let stopped = false
 
   const stop = async (keepDir: boolean) => {
     if (stopped) return
     stopped = true
-    proxy?.heal()
+    await proxy?.heal()
     await Promise.all(pods.map((pod) => pod.child.stop({ killAfterMs: 5_000 })))
     await proxy?.close()
     await redis?.stop()
@@ -128,7 +165,7 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
 
   try {
     redis = await startRedisServer({ ownServer: true })
-    proxy = await startFaultProxy({ host: redis.host, port: redis.port })
+    proxy = await startProxy(redis.host, redis.port)
     for (const name of ['A', 'B', 'C']) {
       const viaProxy = name === 'A'
       const port = await freePort()
@@ -146,6 +183,8 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
           REDIS_URL: viaProxy ? proxy.url : redis.url,
           DATABASE_PATH: dbPath,
           CACHE_DEGRADED_L1_TTL: `${degradedL1TtlMs}ms`,
+          // The load comes from one address at ~50 requests/s per pod: no per-client rate limit.
+          RATE_LIMIT_MAX: '0',
         },
       })
       const pod: SoakPod = { name, url: `http://127.0.0.1:${port}`, viaProxy, child }

@@ -76,7 +76,7 @@ export class FaultDriver {
   abort(): void {
     this.aborted = true
     this.wake?.()
-    this.cluster.proxy.heal()
+    void this.cluster.proxy.heal()
     if (this.paused) {
       this.paused = false
       try {
@@ -119,14 +119,14 @@ export class FaultDriver {
         await redis.restart()
         break
       case 'proxy-reset':
-        proxy.reset(plannedMs)
+        await proxy.reset(plannedMs)
         await this.nap(plannedMs)
-        proxy.heal()
+        await proxy.heal()
         break
       case 'proxy-hold':
-        proxy.hold(plannedMs)
+        await proxy.hold(plannedMs)
         await this.nap(plannedMs)
-        proxy.heal()
+        await proxy.heal()
         break
       case 'pubsub-kill':
         note = `${await this.cluster.killPubsubClients()} subscriber connections killed`

@@ -71,6 +71,9 @@ export class LoadGenerator {
   readonly writes: WriteRecord[] = []
   /** Ticks that found `maxInFlight` requests pending and sent nothing. */
   skipped = 0
+  /** Times this process's event loop did not run a 20 ms tick for 100 ms or more (a loaded machine). */
+  readonly stalls: { at: number; ms: number }[] = []
+  private lastTick = 0
   private readonly metrics: MetricState[]
   private inFlight = 0
   private readonly pending = new Set<Promise<void>>()
@@ -126,6 +129,10 @@ export class LoadGenerator {
   }
 
   private tick(): void {
+    const now = this.clock()
+    if (this.lastTick > 0 && now - this.lastTick >= 100)
+      this.stalls.push({ at: this.lastTick, ms: now - this.lastTick })
+    this.lastTick = now
     const due = Math.floor(((this.clock() - this.startedAt) / 1_000) * this.options.rate) - this.launched
     for (let i = 0; i < due; i++) {
       this.launched++

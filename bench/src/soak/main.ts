@@ -19,7 +19,7 @@ import { FaultDriver } from './faults.ts'
 import { LoadGenerator } from './load.ts'
 import { parseSoakArgs, type SoakOptions } from './options.ts'
 import { Prng } from './prng.ts'
-import { appendToSoakFile, figuresTable, type RunInfo, runSection, timeline } from './report.ts'
+import { appendToSoakFile, figuresTable, parsePodLog, type RunInfo, runSection, timeline } from './report.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const SOAK_FILE = join(ROOT, 'bench', 'SOAK.md')
@@ -194,6 +194,10 @@ async function main(): Promise<number> {
       skipped: load.skipped,
       subscribers,
       epochMs,
+      stalls: load.stalls,
+      podLogs: cluster.pods
+        .flatMap((pod) => parsePodLog(pod.name, pod.child.output(), epochMs))
+        .sort((a, b) => a.t - b.t),
       keptDir: keepDir ? cluster.dir : undefined,
     }
     say()
@@ -210,7 +214,14 @@ async function main(): Promise<number> {
     if (keepDir) {
       writeFileSync(
         join(cluster.dir, 'records.json'),
-        JSON.stringify({ options, epochMs, windows: faults.windows, writes: load.writes, reads: load.reads }),
+        JSON.stringify({
+          options,
+          epochMs,
+          stalls: load.stalls,
+          windows: faults.windows,
+          writes: load.writes,
+          reads: load.reads,
+        }),
       )
     }
     say(

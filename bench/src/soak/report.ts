@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import type { PodFigures, SoakVerdict, StaleRead } from './checker.ts'
 import { FAULT_KINDS, FAULT_MEANING, type FaultWindow } from './faults.ts'
 import type { ReadRecord, WriteRecord } from './load.ts'
@@ -22,8 +23,41 @@ export interface RunInfo {
   subscribers: number
   /** Date.now() at the run clock's zero: pod logs carry epoch ms. */
   epochMs: number
+  /** The soak process's own event-loop stalls of 100 ms or more. */
+  stalls: readonly { at: number; ms: number }[]
+  /** The pods' warnings (cache errors, breaker changes), on the run clock. */
+  podLogs: readonly PodLogLine[]
   /** Where the run's database, pod logs and records were kept (failures only). */
   keptDir: string | undefined
+}
+
+/** One line a pod logged, on the run clock. */
+export interface PodLogLine {
+  pod: string
+  t: number
+  text: string
+}
+
+/** Reads a pod's pino JSON lines (warnings and up) into run-clock lines. */
+export function parsePodLog(pod: string, output: string, epochMs: number): PodLogLine[] {
+  const lines: PodLogLine[] = []
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue
+    try {
+      const entry = JSON.parse(line) as {
+        time: number
+        msg?: string
+        operation?: string
+        state?: string
+        err?: { message?: string }
+      }
+      const parts = [entry.msg, entry.operation, entry.state, entry.err?.message?.slice(0, 120)]
+      lines.push({ pod, t: entry.time - epochMs, text: parts.filter(Boolean).join(' ') })
+    } catch {
+      // Not a log line.
+    }
+  }
+  return lines
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
@@ -101,8 +135,30 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
       ])
     }
   }
+  for (const stall of info.stalls) {
+    if (stall.at >= from && stall.at <= to) {
+      events.push([
+        stall.at,
+        `soak process stalled ${Math.round(stall.ms)} ms from ${s(stall.at)} (the load paused)`,
+      ])
+    }
+  }
+  // Pods' warnings, consecutive repeats folded.
+  let last: { text: string; count: number; entry: [number, string] } | undefined
+  for (const log of info.podLogs) {
+    if (log.t < from || log.t > to) continue
+    const text = `pod ${log.pod} logged: ${log.text}`
+    if (last !== undefined && last.text === text) {
+      last.count++
+      last.entry[1] = `${text} (x${last.count}, last ${s(log.t)})`
+      continue
+    }
+    const entry: [number, string] = [log.t, `${text} at ${s(log.t)}`]
+    events.push(entry)
+    last = { text, count: 1, entry }
+  }
   events.sort((a, b) => a[0] - b[0])
-  const shown = events.slice(0, 40)
+  const shown = events.slice(0, 60)
   lines.push(`  ${read.metric} (${read.variant}) from ${s(from)} to ${s(to)}:`)
   for (const [, text] of shown) lines.push(`    ${text}`)
   if (events.length > shown.length) lines.push(`    ... ${events.length - shown.length} more`)
@@ -134,7 +190,9 @@ export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): 
     `### ${info.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, seed ${options.seed}: ${pass ? 'pass' : '**FAIL**'}`,
     '',
     `\`${info.command}\` on ${info.commit}${info.dirtyPackages > 0 ? ` plus ${info.dirtyPackages} uncommitted file(s) under packages/ (state ${info.treeId}; the pods run the working tree)` : ''}.`,
-    `${s(info.runMs)} of load at ${options.rate} requests/s (${Math.round(options.writeShare * 100)} % writes) over ${options.keys} metrics; degradedL1Ttl and settle margin ${options.degradedL1TtlMs} ms; ${info.skipped} ticks skipped (in-flight bound).`,
+    `${s(info.runMs)} of load at ${options.rate} requests/s (${Math.round(options.writeShare * 100)} % writes) over ${options.keys} metrics; degradedL1Ttl and settle margin ${options.degradedL1TtlMs} ms; ${info.skipped} ticks skipped (in-flight bound); the soak process stalled ${info.stalls.length} time(s) for 100 ms or more${info.stalls.length === 0 ? '' : ` (longest ${Math.round(Math.max(...info.stalls.map((x) => x.ms)))} ms)`}; load average at the end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}.`,
     `Faults: ${info.windows.length} (${faultCounts(info.windows)}); fault windows cover ${s(verdict.faultMs)} of the run.`,
     '',
     figuresTable(verdict),
