@@ -25,7 +25,8 @@ export class BusSubscriber {
   private readyWaiters: (() => void)[] = []
 
   constructor(
-    private readonly connection: Redis,
+    /** The subscriber connection (RedisBus lends it to AppChannels). */
+    readonly connection: Redis,
     private readonly channel: string,
     private readonly heartbeatMs: number,
     private readonly handlers: BusSubscriberHandlers,

@@ -4,10 +4,12 @@ import {
   type CacheOptions,
   type DistributedLock,
   type Duration,
+  LocalChannels,
 } from '@strata-cache/core'
 import { assertKnownOptions } from '@strata-cache/core/internal'
 import { MemoryStore, type MemoryStoreOptions } from '@strata-cache/memory'
 import { RedisStore, type RedisStoreOptions } from '@strata-cache/redis'
+import { AppChannels, type AppChannelsOptions } from './app-channels.ts'
 import { RedisBus } from './redis-bus.ts'
 import type { RedisBusOptions } from './redis-bus-options.ts'
 import { RedisLock } from './redis-lock.ts'
@@ -30,6 +32,8 @@ export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   bus?: Omit<RedisBusOptions, 'url' | 'prefix'>
   /** While the bus is down, L1 entries are served at most this long. @default '5s' */
   degradedL1Ttl?: Duration
+  /** Application channels (`cache.publish` / `cache.subscribe`): `maxMessageBytes`. Over the bus's connections with Redis, in process without. @default {} */
+  channels?: Omit<AppChannelsOptions, 'bus'>
 }
 
 /** The Cache's options createCache passes on; the type check below fails when CacheOptions gains one. */
@@ -47,7 +51,16 @@ type _EveryCacheOption = NoneMissing<
   Exclude<keyof Omit<CacheOptions, 'store'>, (typeof CACHE_OPTIONS)[number]>
 >
 
-const OPTIONS = ['redisUrl', 'prefix', 'l1', 'redis', 'bus', 'degradedL1Ttl', ...CACHE_OPTIONS] as const
+const OPTIONS = [
+  'redisUrl',
+  'prefix',
+  'l1',
+  'redis',
+  'bus',
+  'degradedL1Ttl',
+  'channels',
+  ...CACHE_OPTIONS,
+] as const
 
 /**
  * A Cache from configuration: memory only without `redisUrl` (the embedded default), else L1
@@ -56,7 +69,7 @@ const OPTIONS = ['redisUrl', 'prefix', 'l1', 'redis', 'bus', 'degradedL1Ttl', ..
  */
 export function createCache(options: CreateCacheOptions = {}): Cache {
   assertKnownOptions('createCache', options, OPTIONS)
-  const { redisUrl, prefix, l1, redis, bus, degradedL1Ttl, now, ...defaults } = options
+  const { redisUrl, prefix, l1, redis, bus, degradedL1Ttl, channels, now, ...defaults } = options
   if (redisUrl !== undefined && typeof redisUrl !== 'string') {
     throw new CacheOptionError(`createCache: option "redisUrl" must be a string, got ${typeof redisUrl}`, {
       option: 'redisUrl',
@@ -72,6 +85,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     ['l1', l1],
     ['redis', redis],
     ['bus', bus],
+    ['channels', channels],
   ] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
       throw new CacheOptionError(`createCache: option "${name}" must be an object`, { option: name })
@@ -86,7 +100,12 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     return result
   }
   const memory = new MemoryStore({ ...l1, ...(now === undefined ? {} : { now }) })
-  if (redisUrl === undefined || redisUrl === '') return new Cache(cacheOptions(memory))
+  if (redisUrl === undefined || redisUrl === '') {
+    // In process: the store carries LocalChannels only to apply the options given.
+    if (channels !== undefined)
+      Object.defineProperty(memory, 'channels', { value: new LocalChannels(channels) })
+    return new Cache(cacheOptions(memory))
+  }
 
   const l2 = new RedisStore({
     ...redis,
@@ -101,6 +120,14 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     void l2.close()
     throw error
   }
+  let appChannels: AppChannels
+  try {
+    appChannels = new AppChannels({ ...channels, bus: invalidationBus })
+  } catch (error) {
+    void invalidationBus.close()
+    void l2.close()
+    throw error
+  }
   const store = new TieredStore({
     l1: memory,
     l2,
@@ -108,6 +135,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     // One server for both: a set's PUBLISH rides behind its SET on the store's connection.
     publishOnL2Connection: true,
     lock: busLock(invalidationBus, now),
+    channels: appChannels,
     ...(degradedL1Ttl === undefined ? {} : { degradedL1Ttl }),
     ...(now === undefined ? {} : { now }),
   })

@@ -1,3 +1,5 @@
+export type { AppChannelCounters, AppChannelsBus, AppChannelsOptions } from './app-channels.ts'
+export { AppChannels } from './app-channels.ts'
 export type { DecodedBusMessage } from './bus-message.ts'
 export { BUS_PROTOCOL_VERSION, decodeBusMessage, encodeBusMessage, isValidInstanceId } from './bus-message.ts'
 export type { CreateCacheOptions } from './create-cache.ts'

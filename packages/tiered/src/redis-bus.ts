@@ -142,6 +142,11 @@ export class RedisBus implements InvalidationBus {
     return this.listeners.add(listener)
   }
 
+  /** The subscriber connection, which AppChannels shares: it subscribes its channels after each `connected` state event. */
+  get subscriberConnection(): Redis {
+    return this.subscriber.connection
+  }
+
   /** True while subscribed: invalidations reach this process. */
   isConnected(): boolean {
     return this.subscriber.isConnected()

@@ -2,6 +2,7 @@ import {
   type CacheEntry,
   CacheOptionError,
   type CacheStore,
+  type ChannelTransport,
   type DistributedLock,
   type Duration,
   parseDuration,
@@ -101,6 +102,8 @@ export interface TieredStoreOptions {
    * `error` event with operation `repair`). Needs an L2 with fenced writes (a RedisStore). @default 10000
    */
   maxRepairs?: number
+  /** Application channels the store offers as `channels` (createCache passes AppChannels over the bus); closed with the store. @default none: a Cache over it then delivers in process */
+  channels?: ChannelTransport
 }
 
 const TIERED_STORE_OPTIONS = [
@@ -113,6 +116,7 @@ const TIERED_STORE_OPTIONS = [
   'now',
   'publishOnL2Connection',
   'maxRepairs',
+  'channels',
 ] as const
 
 /** Options after defaults and checks. */
