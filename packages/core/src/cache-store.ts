@@ -36,6 +36,8 @@ export interface CacheStore {
   getMany?<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]>
   /** Writes many entries, batched where the store can. */
   setMany?<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void>
+  /** Removes many entries, batched where the store can (one round trip, one notice); resolves how many it had. Without it the Cache calls `delete` per key. */
+  deleteMany?(keys: readonly string[]): Promise<number>
   /** Figures per tier for `Cache.stats()`. Without it the Cache reports one available row. */
   stats?(): Promise<TierStats[]>
   /** Checks per tier for `Cache.health()`. Without it the store counts as up. */
@@ -62,6 +64,12 @@ export interface CacheStore {
    * the lease has a `fence`). Resolves whether it was written; rejects only for bad input, like `set`.
    */
   setLoaded?<T>(key: string, entry: CacheEntry<T>, token: LoadToken, lease?: LockLease): Promise<boolean>
+  /**
+   * {@link setLoaded} for a batch of loader results (`getOrSetMany`), each with its own token, in one
+   * round trip and one notice to the other processes where the store can. Resolves, per entry,
+   * whether it was written; rejects only for bad input, before anything is written.
+   */
+  setLoadedMany?<T>(entries: readonly [string, CacheEntry<T>, LoadToken][]): Promise<boolean[]>
   /** Application channels across every process sharing the store (TieredStore over Redis); without it the Cache's are in process. */
   readonly channels?: ChannelTransport
 }

@@ -1,6 +1,14 @@
+import {
+  type BatchHost,
+  type BatchLoader,
+  CacheBatches,
+  type GetOrSetManyOptions,
+  type SetManyEntry,
+} from './cache-batches.ts'
 import { channelsOf } from './cache-channels.ts'
 import { CacheCounters, type CacheStats } from './cache-counters.ts'
 import { type CacheEntry, createEntry, isFresh, isServable } from './cache-entry.ts'
+import { applyInvalidation, emitOperation } from './cache-invalidations.ts'
 import {
   CACHE_OPTIONS,
   type CacheDefaults,
@@ -16,24 +24,14 @@ import {
 } from './cache-options.ts'
 import type { CacheStore, StoreEvent } from './cache-store.ts'
 import type { ChannelHandler } from './channels.ts'
-import { assertKnownOptions, CacheError, CacheErrorCode, CacheOptionError, isInputError } from './errors.ts'
-import {
-  type CacheEventListener,
-  type CacheEventMap,
-  type CacheEventName,
-  CacheEvents,
-  type CacheOperation,
-} from './events.ts'
+import { assertKnownOptions, CacheError, CacheErrorCode, CacheOptionError } from './errors.ts'
+import { type CacheEventListener, type CacheEventName, CacheEvents, type CacheOperation } from './events.ts'
 import { type HealthReport, healthReport } from './health-report.ts'
 import { validateKey, validatePattern, validateTags } from './key-schema.ts'
-import {
-  type InvalidationScope,
-  type LoadedWrite,
-  type Loader,
-  LoaderRuns,
-  resolveLoaderSettings,
-} from './loader-run.ts'
+import { type Loader, LoaderRuns, resolveLoaderSettings } from './loader-run.ts'
+import { StoreAccess } from './store-access.ts'
 import { tierHealth, tierStats } from './tier-report.ts'
+import type { CacheTracing } from './tracing.ts'
 import { wrapFunction } from './wrap.ts'
 
 /**
@@ -49,6 +47,11 @@ export class Cache {
   private readonly defaults: CacheDefaults
   private readonly peek: CacheStore['peek']
   private readonly loads: LoaderRuns
+  private readonly access: StoreAccess
+  private readonly batches: CacheBatches
+  private tracing: CacheTracing | undefined
+  /** What the helpers in other files (batches, invalidations) share of this Cache. */
+  private readonly own: BatchHost
   private readonly unsubscribeStore: (() => void) | undefined
   private closed = false
 
@@ -64,14 +67,17 @@ export class Cache {
     this.now = options.now ?? Date.now
     this.defaults = resolveCacheDefaults(options)
     this.peek = typeof this.store.peek === 'function' ? this.store.peek.bind(this.store) : undefined
-    this.loads = new LoaderRuns({
-      store: this.store,
-      now: this.now,
-      counters: this.counters,
-      lockWaitMs: this.defaults.lockWaitMs,
-      read: (key) => this.readStore(key),
-      write: (key, entry, ttlMs, load) => this.writeStore(key, entry, ttlMs, load),
+    const { store, now, counters, events, defaults } = this
+    const access = new StoreAccess(store, counters, events)
+    this.access = access
+    const loads = new LoaderRuns({
+      ...{ store, now, counters, lockWaitMs: defaults.lockWaitMs },
+      read: (key) => access.read(key),
+      write: (key, entry, ttlMs, load) => access.write(key, entry, ttlMs, load),
     })
+    this.loads = loads
+    this.own = { store, now, counters, events, defaults, access, loads, tracing: () => this.tracing }
+    this.batches = new CacheBatches(this.own)
     this.unsubscribeStore = this.store.subscribe?.((event) => this.onStoreEvent(event))
   }
 
@@ -87,7 +93,7 @@ export class Cache {
     this.assertOpen()
     validateKey(key)
     const started = this.events.has('operation') ? performance.now() : 0
-    const entry = await this.readStore<T>(key)
+    const entry = await this.access.read<T>(key)
     const served = this.serve(key, entry, this.now(), options?.allowStale === true)
     if (started !== 0)
       this.emitOperation(
@@ -166,6 +172,16 @@ export class Cache {
     }
   }
 
+  /**
+   * getOrSet for many keys: values in the order of `keys`. One batched read; one loader call for the
+   * keys not found (a key already loading is awaited), whose result (a Map or an object) is cached in
+   * one batch; a key it leaves out is a miss (undefined, nothing cached).
+   */
+  getOrSetMany<T>(keys: readonly string[], loader: BatchLoader<T>, options?: GetOrSetManyOptions) {
+    this.assertOpen()
+    return this.batches.getOrSetMany(keys, loader, options)
+  }
+
   /** A memoised async function: calls with the same key share one cached result. */
   wrap<A extends unknown[], R>(
     fn: (...args: A) => R | Promise<R>,
@@ -194,8 +210,20 @@ export class Cache {
     const { ttlMs, graceMs, tags } = resolveWriteSettings(options, this.defaults)
     const started = this.events.has('operation') ? performance.now() : 0
     this.loads.invalidate({ kind: 'key', keys: [key] })
-    await this.writeStore(key, createEntry(value, ttlMs, graceMs, this.now(), tags), ttlMs)
+    await this.access.write(key, createEntry(value, ttlMs, graceMs, this.now(), tags), ttlMs)
     if (started !== 0) this.emitOperation('set', started, key)
+  }
+
+  /** Writes many entries in one batch where the store can (one round trip, one notice to the other pods). */
+  setMany(entries: readonly SetManyEntry[], options?: SetOptions): Promise<void> {
+    this.assertOpen()
+    return this.batches.setMany(entries, options)
+  }
+
+  /** Removes many keys in one batch where the store can; resolves how many the authoritative tier had. */
+  deleteMany(keys: readonly string[]): Promise<number> {
+    this.assertOpen()
+    return this.batches.deleteMany(keys)
   }
 
   /** Removes one key; resolves whether the authoritative tier had it. */
@@ -222,7 +250,7 @@ export class Cache {
   async invalidate(pattern: string): Promise<number> {
     this.assertOpen()
     validatePattern(pattern)
-    return this.applyInvalidation('invalidate', { kind: 'pattern', pattern }, () =>
+    return applyInvalidation(this.own, 'invalidate', { kind: 'pattern', pattern }, () =>
       this.store.deletePattern(pattern),
     )
   }
@@ -231,7 +259,7 @@ export class Cache {
   async invalidateTags(tags: readonly string[]): Promise<number> {
     this.assertOpen()
     validateTags(tags)
-    return this.applyInvalidation('invalidateTags', { kind: 'tags', tags }, () =>
+    return applyInvalidation(this.own, 'invalidateTags', { kind: 'tags', tags }, () =>
       tags.length === 0 ? Promise.resolve(0) : this.store.deleteTags(tags),
     )
   }
@@ -239,7 +267,7 @@ export class Cache {
   /** Removes every entry of this cache's store (its own prefix only). */
   async clear(): Promise<void> {
     this.assertOpen()
-    await this.applyInvalidation('clear', { kind: 'clear' }, async () => {
+    await applyInvalidation(this.own, 'clear', { kind: 'clear' }, async () => {
       await this.store.clear()
       return 0
     })
@@ -315,65 +343,9 @@ export class Cache {
     return undefined
   }
 
-  /**
-   * The one path of every local invalidation: shared reads and running loaders it touches are
-   * dropped first (so nothing read before it is served or written after it), then the store removes.
-   */
-  private async applyInvalidation(
-    operation: 'invalidate' | 'invalidateTags' | 'clear',
-    scope: InvalidationScope,
-    remove: () => Promise<number>,
-  ): Promise<number> {
-    const started = this.events.has('operation') ? performance.now() : 0
-    this.loads.invalidate(scope)
-    let count = 0
-    try {
-      count = await remove()
-    } catch (error) {
-      this.counters.error(operation, error)
-    }
-    this.counters.invalidations++
-    if (this.events.has('invalidate')) {
-      this.events.emit(
-        'invalidate',
-        scope.kind === 'clear' ? { ...scope, source: 'local' } : { ...scope, source: 'local', count },
-      )
-    }
-    if (started !== 0) this.emitOperation(operation, started)
-    return count
-  }
-
-  /** A store read whose failure is a miss, reported as an error event. */
-  private async readStore<T>(key: string): Promise<CacheEntry<T> | undefined> {
-    try {
-      return await this.store.get<T>(key)
-    } catch (error) {
-      this.counters.error('get', error, key)
-      return undefined
-    }
-  }
-
-  private async writeStore(key: string, entry: CacheEntry, ttlMs: number, load?: LoadedWrite): Promise<void> {
-    try {
-      if (load === undefined) await this.store.set(key, entry)
-      else if (!(await this.store.setLoaded!(key, entry, load.token, load.lease))) return
-    } catch (error) {
-      // Bad input is the caller's to fix; anything else (a sick L2) never reaches the caller.
-      if (isInputError(error)) throw error
-      this.counters.error('set', error, key)
-      return
-    }
-    this.counters.sets++
-    if (this.events.has('set'))
-      this.events.emit('set', entry.tags ? { key, ttlMs, tags: entry.tags } : { key, ttlMs })
-  }
-
   /** `tier` is the tier that answered a read hit; left out for writes and misses (they touch every tier). */
   private emitOperation(operation: CacheOperation, started: number, key?: string, tier?: string): void {
-    const event: CacheEventMap['operation'] = { operation, durationMs: performance.now() - started }
-    if (key !== undefined) event.key = key
-    if (tier !== undefined) event.tier = tier
-    this.events.emit('operation', event)
+    emitOperation(this.events, operation, started, key, tier)
   }
 
   /** Relays what the store raised by itself; another pod's invalidation (or a bus outage) also drops shared reads. */

@@ -1,4 +1,5 @@
 export { Cache } from './cache.ts'
+export type { BatchLoader, GetOrSetManyOptions, SetManyEntry } from './cache-batches.ts'
 export type { CacheStats } from './cache-counters.ts'
 export type { CacheEntry } from './cache-entry.ts'
 export { createEntry, isFresh, isServable } from './cache-entry.ts'

@@ -106,7 +106,12 @@ export interface LoadedWrite {
 export interface LoaderRun<T> {
   promise: Promise<T>
   invalidated: boolean
+  /** Part of a getOrSetMany batch: its promise resolves {@link LEFT_OUT} when the batch loader left the key out. */
+  batch?: boolean
 }
+
+/** What a batch run of a key resolves when the batch loader left that key out (a miss, nothing cached). */
+export const LEFT_OUT: unique symbol = Symbol('strata.leftOut')
 
 /**
  * The single flight of one Cache's getOrSet calls: one store read and one loader run per key at a
@@ -130,10 +135,39 @@ export class LoaderRuns {
     settings: LoaderSettings,
     stale: CacheEntry<T> | undefined,
   ): Promise<T> {
-    const run = (this.runs.get(key) as LoaderRun<T> | undefined) ?? this.start(key, loader, settings, stale)
+    const promise = this.result(key, loader, settings, stale)
     return stale !== undefined
-      ? this.awaitWithStale(key, run.promise, stale, settings.softTimeoutMs ?? settings.hardTimeoutMs)
-      : this.awaitWithDeadline(key, run.promise, settings.hardTimeoutMs)
+      ? this.awaitWithStale(key, promise, stale, settings.softTimeoutMs ?? settings.hardTimeoutMs)
+      : this.awaitWithDeadline(key, promise, settings.hardTimeoutMs)
+  }
+
+  /** The run in flight for `key`, if any (a getOrSet's, a batch's or a refresh's). */
+  running(key: string): LoaderRun<unknown> | undefined {
+    return this.runs.get(key)
+  }
+
+  /** Registers a run someone else settles (a getOrSetMany batch); it leaves when its promise settles. */
+  register(key: string, run: LoaderRun<unknown>): void {
+    this.runs.set(key, run)
+    const forget = () => {
+      if (this.runs.get(key) === run) this.runs.delete(key)
+    }
+    run.promise.then(forget, forget)
+  }
+
+  /** The value of the key's run, starting one when none is in flight; a batch that left the key out is followed by our own run. */
+  private result<T>(
+    key: string,
+    loader: Loader<T>,
+    settings: LoaderSettings,
+    stale: CacheEntry<T> | undefined,
+  ): Promise<T> {
+    const run = this.runs.get(key) as LoaderRun<T> | undefined
+    if (run === undefined) return this.start(key, loader, settings, stale).promise
+    if (run.batch !== true) return run.promise
+    return (run.promise as Promise<T | typeof LEFT_OUT>).then((value) =>
+      value === LEFT_OUT ? this.result(key, loader, settings, stale) : value,
+    )
   }
 
   /** One store read per key at a time (getOrSet stampedes cost one L2 round trip, not thousands). */

@@ -161,6 +161,13 @@ export class MemoryStore implements CacheStore {
     return this.now() < slot.staleUntil
   }
 
+  /** Removes many keys; returns how many held an entry that was still servable. */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    this.assertOpen()
+    if (!Array.isArray(keys)) throw new CacheKeyError(`${this.label}.deleteMany: keys must be an array`)
+    return this.removeAll(keys)
+  }
+
   /** Removes every key matching the glob (`*`, `?`); returns how many servable entries went. */
   async deletePattern(pattern: string): Promise<number> {
     this.assertOpen()

@@ -11,10 +11,10 @@ import {
   type TierStats,
 } from '@strata-cache/core'
 import { ClusterWrites } from './cluster-writes.ts'
-import { CommandRunner, isDataReply } from './command-runner.ts'
+import { CommandRunner } from './command-runner.ts'
 import { openPool, watchPool } from './connections.ts'
 import { type EntryEncoding, encodeWrite, type PreparedWrite } from './encode-write.ts'
-import { decodeEntry } from './entry-codec.ts'
+import { EntryReads } from './entry-reads.ts'
 import { loadScriptsOnReady } from './fence-scripts.ts'
 import {
   FencedWrites,
@@ -33,7 +33,7 @@ import { StoreInvalidator } from './store-invalidator.ts'
 import { type EncodedWrite, TagIndex } from './tag-index.ts'
 import type { WriteFollowUp } from './write-connection.ts'
 
-// getMany/setMany chunks: each chunk is one pipelined round trip under its own deadline.
+// setMany chunks: each chunk is one pipelined round trip under its own deadline.
 const BATCH_SIZE = 500
 
 /**
@@ -71,6 +71,7 @@ export class RedisStore implements CacheStore {
   /** Fenced writes per slot, on a Cluster whose prefix has no hash tag (see ClusterWrites). */
   private readonly clusterWrites: ClusterWrites | undefined
   private readonly invalidator: StoreInvalidator
+  private readonly entries: EntryReads
   private closed = false
 
   /** Checks every option (throws E_INVALID_OPTION naming the first bad one), then opens the connections. */
@@ -110,6 +111,8 @@ export class RedisStore implements CacheStore {
     )
     if (!this.pool.isCluster) for (const client of this.pool.clients) loadScriptsOnReady(client)
     const { runner, pool, events, reads } = this
+    const { name, prefix, serializer, now, keys } = this
+    this.entries = new EntryReads({ name, prefix, serializer, now, runner, keys, events, reads })
     this.info = { name: this.name, runner, pool, events, reads, isClosed: () => this.closed }
     watchPool(pool, { events, isClosed: () => this.closed, onAllLost: () => runner.breaker.open() })
   }
@@ -173,57 +176,13 @@ export class RedisStore implements CacheStore {
   /** The entry under `key`, or undefined (also when Redis is unavailable, or the entry is corrupt). */
   async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
     this.assertOpen()
-    return this.runner.run('get', key, undefined, true, async (client) => {
-      let text: string | null
-      try {
-        text = await client.get(this.keyFor(key))
-      } catch (error) {
-        // Something else (a list, a hash) under our key: treat as corrupt.
-        if (!isDataReply(error)) throw error
-        await client.unlink(this.keyFor(key))
-        const message = `corrupt cache entry "${key}" in ${this.name}: ${String(error)}`
-        this.events.report(
-          'get',
-          new CacheError(CacheErrorCode.CORRUPT_ENTRY, message, { key, cause: error }),
-          key,
-        )
-        return undefined
-      }
-      const corrupt: string[] = []
-      const entry = this.decode<T>('get', key, text, corrupt)
-      if (corrupt.length > 0) await client.unlink(corrupt[0]!)
-      return this.count(entry)
-    })
+    return this.entries.get<T>(key)
   }
 
   /** Entries for many keys in one round trip (MGET; per-node pipelines on a cluster). */
   async getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
     this.assertOpen()
-    if (keys.length === 0) return []
-    const misses: (CacheEntry<T> | undefined)[] = keys.map(() => undefined)
-    return this.runner.run('getMany', undefined, misses, false, async (client) => {
-      const out: (CacheEntry<T> | undefined)[] = []
-      for (let i = 0; i < keys.length; i += BATCH_SIZE) {
-        const chunk = keys.slice(i, i + BATCH_SIZE)
-        const read = this.keys.getTexts(
-          client,
-          chunk.map((k) => this.keyFor(k)),
-        )
-        const entries = await this.runner.deadline(
-          read.then(async (texts) => {
-            const corrupt: string[] = []
-            const decoded = chunk.map((key, j) =>
-              this.count(this.decode<T>('getMany', key, texts[j] ?? null, corrupt)),
-            )
-            if (corrupt.length > 0) await this.keys.unlinkMany(client, corrupt)
-            return decoded
-          }),
-          'getMany',
-        )
-        out.push(...entries)
-      }
-      return out
-    })
+    return keys.length === 0 ? [] : this.entries.getMany<T>(keys)
   }
 
   /** Writes with PX = staleUntil - now (fenced: see {@link write}); an entry already past staleUntil deletes the old one. */
@@ -306,6 +265,11 @@ export class RedisStore implements CacheStore {
     return (await this.invalidate({ kind: 'key', keys: [key] })).removed > 0
   }
 
+  /** Removes many keys in one round trip (one script, fencing each key); resolves how many existed, 0 when Redis is unavailable. */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    return (await this.invalidate({ kind: 'key', keys })).removed
+  }
+
   /** SCAN (every master) + UNLINK in batches of this store's keys matching `pattern`; never KEYS. */
   async deletePattern(pattern: string): Promise<number> {
     return (await this.invalidate({ kind: 'pattern', pattern })).removed
@@ -364,35 +328,6 @@ export class RedisStore implements CacheStore {
 
   private assertOpen(): void {
     if (this.closed) throw new CacheError(CacheErrorCode.CLOSED, `${this.name}: the store is closed`)
-  }
-
-  /**
-   * A value read back: decoded, or (when not a valid entry) reported, listed in `corrupt` for the
-   * caller to delete, and treated as a miss. Synchronous: the common path costs no extra promise.
-   */
-  private decode<T>(
-    operation: string,
-    key: string,
-    text: string | null,
-    corrupt: string[],
-  ): CacheEntry<T> | undefined {
-    if (text === null) return undefined
-    let entry: CacheEntry<T>
-    try {
-      entry = decodeEntry<T>(text, this.serializer, key, this.name)
-    } catch (error) {
-      corrupt.push(this.keyFor(key))
-      this.events.report(operation, error, key)
-      return undefined
-    }
-    return this.now() < entry.staleUntil ? entry : undefined
-  }
-
-  /** Counts a read Redis answered, by outcome. */
-  private count<T>(entry: CacheEntry<T> | undefined): CacheEntry<T> | undefined {
-    if (entry === undefined) this.reads.misses++
-    else this.reads.hits++
-    return entry
   }
 
   /** One write on `client`: the fenced script (per slot on a Cluster: see ClusterWrites), or an UNLINK past staleUntil. */

@@ -3,7 +3,6 @@ import {
   CacheError,
   CacheErrorCode,
   type CacheStore,
-  type ChannelTransport,
   type DistributedLock,
   type LoadToken,
   type LockLease,
@@ -42,8 +41,6 @@ export class TieredStore implements CacheStore {
   readonly l2: L2Store
   readonly bus: InvalidationBus | undefined
   readonly lock: DistributedLock | undefined
-  /** Application channels (option `channels`), relayed as `channel` events and closed with the store. */
-  readonly channels: ChannelTransport | undefined
   private readonly now: () => number
   /** The bus, when a `set`'s invalidation goes on L2's connection (`publishOnL2Connection` and both sides can). */
   private readonly followingBus: Required<Pick<InvalidationBus, 'followWrite'>> | undefined
@@ -113,9 +110,6 @@ export class TieredStore implements CacheStore {
       if (!this.closed) this.remote.handle(event)
     })
     if (bus !== undefined) this.unsubscribes.push(bus)
-    this.channels = options.channels
-    const channels = this.channels?.on?.((event) => this.listeners.emit({ type: 'channel', ...event }))
-    if (channels !== undefined) this.unsubscribes.push(channels)
     for (const tier of [this.l1, this.l2]) {
       const unsubscribe = tier.subscribe?.((event) => {
         if (tier === this.l2 && event.type === 'error') this.onL2Error(event.key, event.operation)
@@ -235,6 +229,16 @@ export class TieredStore implements CacheStore {
     return this.writes.setLoaded(key, entry, token, lease)
   }
 
+  /**
+   * `setLoaded` for a batch (getOrSetMany): one pipelined batch of fenced L2 writes, each judged
+   * against its own token, then L1, then one bus message for what L2 took. Nothing is written if any
+   * value is refused.
+   */
+  setLoadedMany<T>(entries: readonly [string, CacheEntry<T>, LoadToken][]): Promise<boolean[]> {
+    this.assertOpen()
+    return entries.length === 0 ? Promise.resolve([]) : this.writes.setLoadedMany(entries)
+  }
+
   /** One batched L2 write (nothing is written if any value is refused), then L1, then one bus message for what L2 took. */
   async setMany<T>(entries: readonly [string, CacheEntry<T>][]): Promise<void> {
     this.assertOpen()
@@ -249,6 +253,21 @@ export class TieredStore implements CacheStore {
       { kind: 'key', keys: [key] },
       () => this.l2.delete(key),
       () => this.l1.delete(key),
+    )
+  }
+
+  /** Removes the keys from L2 (one round trip) and L1 and tells the other pods in one message; returns how many L2 held (L1's count while L2 is unavailable). */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    this.assertOpen()
+    if (keys.length === 0) return 0
+    const count = (store: CacheStore) =>
+      store.deleteMany !== undefined
+        ? store.deleteMany(keys)
+        : Promise.all(keys.map((key) => store.delete(key))).then((all) => all.filter(Boolean).length)
+    return this.writes.removeFromBoth(
+      { kind: 'key', keys },
+      () => count(this.l2),
+      () => count(this.l1),
     )
   }
 
@@ -292,7 +311,6 @@ export class TieredStore implements CacheStore {
     await this.replay.kick()
     this.replay.stop()
     await Promise.allSettled([...this.publishing])
-    await this.channels?.close?.()
     await this.bus?.close()
     await Promise.allSettled([this.l1.close(), this.l2.close()])
     this.listeners.clear()

@@ -1,4 +1,5 @@
 import type { CacheEntry, LoadToken, LockLease, StoreEvent } from '@strata-cache/core'
+import type { WriteOutcome } from '@strata-cache/redis'
 import { decodedValueBytes } from '@strata-cache/redis/internal'
 import type { DegradedL1 } from './degraded-l1.ts'
 import type { FillGuard, FillTicket } from './fill-guard.ts'
@@ -106,6 +107,41 @@ export class TieredWrites {
     if (notice !== undefined) await notice.settled(outcome !== 'failed')
     else if (outcome === 'written') await this.ctx.publish(invalidation)
     return outcome === 'written' || outcome === 'failed'
+  }
+
+  /** See TieredStore.setLoadedMany: {@link setLoaded} for a batch, one pipelined L2 batch and one bus message. */
+  async setLoadedMany<T>(entries: readonly [string, CacheEntry<T>, LoadToken][]): Promise<boolean[]> {
+    const fenced = this.ctx.fenced
+    if (fenced === undefined) {
+      await this.setMany(entries.map(([key, entry]) => [key, entry]))
+      return entries.map(() => true)
+    }
+    // Bad input throws here, before L1 changes or any I/O.
+    const prepared = entries.map(([key, entry]) => fenced.prepare(key, entry))
+    const tickets = entries.map(([key]) => this.ctx.guard.begin(key, true))
+    let outcomes: WriteOutcome[]
+    try {
+      // Issued in one tick: the connection sends them as one pipelined batch.
+      outcomes = await Promise.all(
+        prepared.map((p, j) => {
+          const token = entries[j]![2]
+          return fenced.write(p, typeof token === 'number' ? { fillSince: token } : {})
+        }),
+      )
+      for (let j = 0; j < entries.length; j++) {
+        const [key, entry] = entries[j]!
+        const outcome = outcomes[j]!
+        // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
+        if (outcome === 'written' || outcome === 'failed')
+          await this.settleL1(key, entry, tickets[j]!, outcome === 'written', true)
+        else await this.ctx.l1.delete(key).catch(() => false)
+      }
+    } finally {
+      for (const ticket of tickets) this.ctx.guard.end(ticket, true)
+    }
+    const written = [...new Set(entries.filter((_, j) => outcomes[j] === 'written').map(([key]) => key))]
+    if (written.length > 0) await this.ctx.publish({ kind: 'key', keys: written })
+    return outcomes.map((outcome) => outcome === 'written' || outcome === 'failed')
   }
 
   /** One batched L2 write (`setMany` where L2 has it; nothing is written if any value is refused), then L1, then one bus message. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { SuiteContext } from './suite-context.ts'
 
-/** Conformance, batches: getMany order, duplicates and misses; setMany. */
+/** Conformance, batches: getMany order, duplicates and misses; setMany; deleteMany. */
 export function describeBatches(suite: SuiteContext): void {
   const { open, entry } = suite
   describe('batches', () => {
@@ -25,6 +25,18 @@ export function describeBatches(suite: SuiteContext): void {
       expect((await store.get('s:1'))?.value).toEqual({ n: 1 })
       expect((await store.get('s:2'))?.value).toEqual([2])
       expect(await store.deleteTags(['batch'])).toBe(1)
+    })
+
+    it('deleteMany removes the keys it is given and resolves how many it held', async (context) => {
+      const store = await open()
+      if (!store.deleteMany) return context.skip('store has no deleteMany (optional in CacheStore)')
+      await store.set('d:1', entry(1))
+      await store.set('d:2', entry(2))
+      await store.set('d:3', entry(3))
+      expect(await store.deleteMany(['d:1', 'd:2', 'd:missing'])).toBe(2)
+      expect((await store.get('d:1'))?.value).toBeUndefined()
+      expect((await store.get('d:3'))?.value).toBe(3)
+      expect(await store.deleteMany([])).toBe(0)
     })
   })
 }
