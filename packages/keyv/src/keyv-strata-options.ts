@@ -3,7 +3,7 @@ import { assertKnownOptions } from '@strata-cache/core/internal'
 
 /**
  * What the adapter needs of a Strata `Cache`: any `Cache` (memory only, or `createCache({ redisUrl })`)
- * has it. `setMany` and `deleteMany` are used when the Cache has them (one batch), else one call per key.
+ * has it. `setMany` and `deleteMany` make one batch; a wrapper without them gets one call per key.
  */
 export type KeyvStrataCache = Pick<Cache, 'get' | 'getMany' | 'set' | 'delete' | 'invalidate' | 'close'> & {
   /** Writes many entries in one batch where the store can. */
