@@ -58,8 +58,6 @@ interface MetricState {
 }
 
 const REQUEST_TIMEOUT_MS = 5_000
-/** Events are stamped in the past, so every `timeframe=all` aggregate includes them at once. */
-const EVENT_TIME = '2024-01-01T00:00:00Z'
 
 /**
  * A bounded, seeded mix of reads and writes over the pods' HTTP API. Writes POST one event whose
@@ -80,6 +78,8 @@ export class LoadGenerator {
   private timer: NodeJS.Timeout | undefined
   private launched = 0
   private startedAt = 0
+  /** Events are stamped an hour back, so every `timeframe=all` aggregate includes them at once. */
+  private readonly eventTime = new Date(Date.now() - 3_600_000).toISOString()
 
   constructor(
     private readonly targets: readonly LoadTarget[],
@@ -211,7 +211,7 @@ export class LoadGenerator {
       agent: 'soak',
       metric: metric.name,
       value: version,
-      time: EVENT_TIME,
+      time: this.eventTime,
     }
     try {
       const response = await fetch(`${target.url}/api/v1/events`, {

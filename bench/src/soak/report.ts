@@ -116,8 +116,8 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
       `  previous fault: #${previous.index} ${previous.kind} ${s(previous.start)} to ${s(previous.actionEnd)}, Redis back ${s(previous.redisBack)}, pods back ${s(previous.recovered)}, window ended ${s(previous.end)} (${s(read.start - previous.end)} before the read)`,
     )
   } else lines.push('  no fault before it')
-  const from = Math.min(missed?.start ?? read.start, previous?.start ?? read.start) - 1_000
-  const to = read.end + 2_000
+  const from = (missed?.start ?? read.start) - 1_000
+  const to = read.end + 1_000
   const events: [number, string][] = []
   for (const w of info.writes) {
     if (w.metric === read.metric && w.start >= from && w.start <= to) {
@@ -183,6 +183,21 @@ function staleFaultSummary(verdict: SoakVerdict): string {
   return `Stale reads inside fault windows, by fault (how long after the missed write's ack): ${parts.join(', ')}.`
 }
 
+/** The writer's own L2 failures (timeouts, open breaker) logged while the missed write was in flight. */
+export function writerL2Errors(stale: StaleRead, info: RunInfo): string[] {
+  const { missed } = stale
+  if (missed === undefined) return []
+  return info.podLogs
+    .filter(
+      (log) =>
+        log.pod === missed.pod &&
+        log.t >= missed.start &&
+        log.t <= missed.end + 5 &&
+        /no answer within|circuit open|connection/.test(log.text),
+    )
+    .map((log) => log.text)
+}
+
 /** The run section of bench/SOAK.md. */
 export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): string {
   const { options } = info
@@ -205,7 +220,12 @@ export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): 
   ]
   if (verdict.staleSteady.length === 0) lines.push('Steady-state stale reads: none.', '')
   else {
-    lines.push(`Steady-state stale reads: ${verdict.staleSteady.length}.`, '', '```')
+    const afterTimeout = verdict.staleSteady.filter((stale) => writerL2Errors(stale, info).length > 0).length
+    lines.push(
+      `Steady-state stale reads: ${verdict.staleSteady.length}; for ${afterTimeout} of them the writing pod logged an L2 failure (command timeout, open breaker) while the missed write was in flight, with no fault injected.`,
+      '',
+      '```',
+    )
     for (const stale of verdict.staleSteady.slice(0, 10)) lines.push(timeline(stale, info), '')
     if (verdict.staleSteady.length > 10) lines.push(`... ${verdict.staleSteady.length - 10} more`)
     lines.push('```', '')
