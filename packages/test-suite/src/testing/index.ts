@@ -6,7 +6,7 @@
  */
 export type { ChildPod, ChildPodOptions, PodChannel, PodEvent, PodStopOptions } from './child-pod.ts'
 export { SOURCE_EXEC_ARGV, startChildPod } from './child-pod.ts'
-export { freePort, LOOPBACK } from './free-port.ts'
-export { sleep, until } from './wait.ts'
 export type { FaultProxy, FaultProxyTarget } from './fault-proxy.ts'
 export { startFaultProxy } from './fault-proxy.ts'
+export { freePort, LOOPBACK } from './free-port.ts'
+export { sleep, until } from './wait.ts'
