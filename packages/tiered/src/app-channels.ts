@@ -5,6 +5,8 @@ import {
   type ChannelEvent,
   type ChannelHandler,
   type ChannelTransport,
+  type Duration,
+  parseDuration,
   validateChannel,
 } from '@strata-cache/core'
 import {
@@ -14,7 +16,7 @@ import {
   encodeChannelBody,
   ListenerSet,
 } from '@strata-cache/core/internal'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { decodeAppMessage, encodeAppMessage } from './app-message.ts'
 import type { BusListener } from './invalidation.ts'
 
@@ -22,11 +24,13 @@ import type { BusListener } from './invalidation.ts'
 export interface AppChannelsBus {
   readonly instanceId: string
   readonly prefix: string
-  /** Publishes the messages. */
-  readonly client: Redis
+  /** Publishes the messages (a Cluster client on a cluster: PUBLISH reaches every node). */
+  readonly client: Redis | Cluster
   /** Receives them: the bus's own subscriber connection. */
   readonly subscriberConnection: Redis
   isConnected(): boolean
+  /** Resolves true once subscribed, false after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<boolean>
   subscribe(listener: BusListener): () => void
 }
 
@@ -36,6 +40,8 @@ export interface AppChannelsOptions {
   bus: AppChannelsBus
   /** Largest message, in bytes of JSON: a larger one is refused by `publish` (`E_VALUE_TOO_LARGE`) and dropped on receipt. @default 65536 */
   maxMessageBytes?: number
+  /** How long `subscribe` waits for a bus that is not connected (yet) before it resolves anyway (the channel is subscribed once the bus is, after a `gap`). @default '1s' */
+  subscribeWait?: Duration
 }
 
 /** What AppChannels counted since it started. */
@@ -52,7 +58,7 @@ export interface AppChannelCounters {
   channels: number
 }
 
-const OPTIONS = ['bus', 'maxMessageBytes'] as const
+const OPTIONS = ['bus', 'maxMessageBytes', 'subscribeWait'] as const
 
 /**
  * Application channels over a RedisBus's connections: `publish` on its publisher, SUBSCRIBE on its
@@ -67,6 +73,7 @@ export class AppChannels implements ChannelTransport {
   private readonly bus: AppChannelsBus
   private readonly connection: Redis
   private readonly maxBytes: number
+  private readonly subscribeWaitMs: number
   private readonly handlers = new ChannelHandlers()
   private readonly listeners = new ListenerSet<ChannelEvent>('application channels')
   private readonly stats = { published: 0, received: 0, dropped: 0, gaps: 0 }
@@ -97,6 +104,7 @@ export class AppChannels implements ChannelTransport {
     }
     this.bus = bus
     this.maxBytes = max
+    this.subscribeWaitMs = parseDuration(options.subscribeWait ?? '1s', 'subscribeWait')
     this.prefix = `${bus.prefix}app:`
     this.connection = bus.subscriberConnection
     this.connection.on('message', this.onRedisMessage)
@@ -129,8 +137,9 @@ export class AppChannels implements ChannelTransport {
 
   /**
    * Adds a handler; resolves the function that removes it once Redis confirmed the subscription.
-   * While the bus is down it resolves at once: the channel is subscribed when the bus is back, and a
-   * `gap` event then says that messages may have been missed.
+   * A bus not connected yet is waited for up to `subscribeWait` (a process starting up); past that
+   * it resolves anyway: the channel is subscribed when the bus is back, and a `gap` event then says
+   * that messages may have been missed.
    */
   async subscribe<T = unknown>(channel: string, handler: ChannelHandler<T>): Promise<() => void> {
     this.assertOpen()
@@ -143,10 +152,12 @@ export class AppChannels implements ChannelTransport {
       if (!remove() || this.closed || !this.bus.isConnected()) return
       this.connection.unsubscribe(this.prefix + channel).catch(() => {})
     }
-    if (!this.bus.isConnected()) {
+    if (!this.bus.isConnected() && !(await this.bus.ready(this.subscribeWaitMs))) {
       this.lost ??= 'subscribed while the bus was disconnected'
       return unsubscribe
     }
+    // Subscribed by the `connected` handler meanwhile (it subscribes every channel with a handler).
+    if (this.closed) return unsubscribe
     let subscribing = this.subscribing.get(channel)
     if (first || subscribing === undefined) {
       subscribing = this.redisSubscribe([channel])

@@ -180,9 +180,9 @@ describe('AppChannels over a RedisBus', () => {
     expect(b.channels.counters().gaps).toBe(1)
   })
 
-  it('subscribed while the bus is down: resolves at once, subscribes when it is back, and reports the gap', async () => {
+  it('at start, subscribe waits for the bus: once it resolves the subscription is live, and no gap is reported', async () => {
     const prefix = `ac${++prefixCounter}:`
-    const bus = new RedisBus({ url: server.url, prefix, instanceId: 'late', heartbeat: '200ms' })
+    const bus = new RedisBus({ url: server.url, prefix, instanceId: 'starting', heartbeat: '200ms' })
     const channels = new AppChannels({ bus })
     closers.push(
       () => bus.close(),
@@ -192,6 +192,24 @@ describe('AppChannels over a RedisBus', () => {
     channels.on((event) => events.push(event))
     const box = inbox()
     await channels.subscribe('ch', box.handler) // before the first connection
+    expect(await admin.pubsub('NUMSUB', `${prefix}app:ch`)).toEqual([`${prefix}app:ch`, 1])
+    await admin.publish(`${prefix}app:ch`, encodeAppMessage('x', '1'))
+    await until(() => box.received.length === 1)
+    expect(events).toEqual([])
+  })
+
+  it('subscribed while the bus is down: resolves after subscribeWait, subscribes when it is back, and reports the gap', async () => {
+    const prefix = `ac${++prefixCounter}:`
+    const bus = new RedisBus({ url: server.url, prefix, instanceId: 'late', heartbeat: '200ms' })
+    const channels = new AppChannels({ bus, subscribeWait: 0 })
+    closers.push(
+      () => bus.close(),
+      () => channels.close(),
+    )
+    const events: ChannelEvent[] = []
+    channels.on((event) => events.push(event))
+    const box = inbox()
+    await channels.subscribe('ch', box.handler) // before the first connection, without waiting
     await until(() => events.length === 1)
     expect(events[0]).toMatchObject({ state: 'gap', channels: ['ch'] })
     await channels.publish('ch', 'hello')
