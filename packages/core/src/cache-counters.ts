@@ -20,8 +20,11 @@ export interface CacheStats {
   invalidations: number
   /** Errors absorbed or passed on (store failures, corrupt entries, loader failures). */
   errors: number
-  /** Loader runs, how many failed, and how many times a caller stopped waiting (soft or hard timeout). */
-  loader: { runs: number; errors: number; timeouts: number }
+  /**
+   * Loader runs, how many failed, how many times a caller stopped waiting (soft or hard timeout), and
+   * how many of the runs were refresh-ahead reloads.
+   */
+  loader: { runs: number; errors: number; timeouts: number; refreshes: number }
   /** Hits per tier name. */
   hitsByTier: Record<string, number>
   /** What each tier reports (entries, bytes, Redis INFO figures...). */
@@ -44,6 +47,7 @@ export class CacheCounters {
   loaderRuns = 0
   loaderErrors = 0
   loaderTimeouts = 0
+  refreshes = 0
   // Hits per tier, with the last tier's counter at hand: consecutive hits mostly come from one tier.
   private readonly tierHits = new Map<string, { n: number }>()
   private lastTier = ''
@@ -122,7 +126,12 @@ export class CacheCounters {
       deletes: this.deletes,
       invalidations: this.invalidations,
       errors: this.errors,
-      loader: { runs: this.loaderRuns, errors: this.loaderErrors, timeouts: this.loaderTimeouts },
+      loader: {
+        runs: this.loaderRuns,
+        errors: this.loaderErrors,
+        timeouts: this.loaderTimeouts,
+        refreshes: this.refreshes,
+      },
       hitsByTier: Object.fromEntries([...this.tierHits].map(([tier, counter]) => [tier, counter.n])),
       tiers,
     }

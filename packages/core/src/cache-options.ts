@@ -1,6 +1,7 @@
 import type { CacheStore } from './cache-store.ts'
 import { type Duration, parseDuration, parseOptionalDuration } from './duration.ts'
 import { validateTags } from './key-schema.ts'
+import { type RefreshAheadOptions, type RefreshPolicy, resolveRefreshAhead } from './refresh-policy.ts'
 
 /** Options of `new Cache(...)`: the store, and the defaults every call falls back on. */
 export interface CacheOptions {
@@ -27,6 +28,11 @@ export interface CacheOptions {
   lock?: boolean
   /** How long a process without the lock waits for the holder's value before loading itself. @default '5s' */
   lockWait?: Duration
+  /**
+   * Default of getOrSet `refreshAhead`: a hit near expiry starts one background reload while the
+   * caller gets the current value (`true`: at 0.8 of the TTL; see RefreshAheadOptions). @default false
+   */
+  refreshAhead?: boolean | RefreshAheadOptions
   /** Clock, epoch ms. Inject one in tests. @default Date.now */
   now?: () => number
 }
@@ -55,6 +61,8 @@ export interface GetOrSetOptions extends SetOptions {
   hardTimeout?: Duration
   /** One loader per key across every process sharing the store (needs a store with `lock`). @default the Cache's `lock` */
   lock?: boolean
+  /** A hit near expiry starts one background reload; the caller gets the current value at once. @default the Cache's `refreshAhead` */
+  refreshAhead?: boolean | RefreshAheadOptions
 }
 
 /** Options of `wrap`: the key builder, and the getOrSet options of every call. */
@@ -71,10 +79,17 @@ export const CACHE_OPTIONS = [
   'hardTimeout',
   'lock',
   'lockWait',
+  'refreshAhead',
   'now',
 ] as const
 export const SET_OPTIONS = ['ttl', 'grace', 'tags'] as const
-export const GET_OR_SET_OPTIONS = [...SET_OPTIONS, 'softTimeout', 'hardTimeout', 'lock'] as const
+export const GET_OR_SET_OPTIONS = [
+  ...SET_OPTIONS,
+  'softTimeout',
+  'hardTimeout',
+  'lock',
+  'refreshAhead',
+] as const
 export const WRAP_OPTIONS = [...GET_OR_SET_OPTIONS, 'key'] as const
 
 /** How an entry is written: TTL and grace in ms, and its tags. */
@@ -90,6 +105,8 @@ export interface CacheDefaults extends WriteSettings {
   readonly hardTimeoutMs: number | undefined
   readonly lock: boolean
   readonly lockWaitMs: number
+  /** getOrSet's refresh-ahead unless a call says otherwise; undefined: off. */
+  readonly refreshAhead: RefreshPolicy | undefined
 }
 
 /** Parses the Cache's options; throws for a bad duration. */
@@ -102,6 +119,7 @@ export function resolveCacheDefaults(options: CacheOptions): CacheDefaults {
     hardTimeoutMs: parseOptionalDuration(options.hardTimeout, 'hardTimeout'),
     lock: options.lock ?? false,
     lockWaitMs: parseDuration(options.lockWait ?? '5s', 'lockWait'),
+    refreshAhead: resolveRefreshAhead(options.refreshAhead, 'Cache'),
   }
 }
 

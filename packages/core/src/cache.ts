@@ -29,6 +29,7 @@ import { type CacheEventListener, type CacheEventName, CacheEvents, type CacheOp
 import { type HealthReport, healthReport } from './health-report.ts'
 import { validateKey, validatePattern, validateTags } from './key-schema.ts'
 import { type Loader, LoaderRuns, resolveLoaderSettings } from './loader-run.ts'
+import { RefreshAhead } from './refresh-ahead.ts'
 import { StoreAccess } from './store-access.ts'
 import { tierHealth, tierStats } from './tier-report.ts'
 import type { CacheTracing } from './tracing.ts'
@@ -49,6 +50,7 @@ export class Cache {
   private readonly loads: LoaderRuns
   private readonly access: StoreAccess
   private readonly batches: CacheBatches
+  private readonly refresh: RefreshAhead
   private tracing: CacheTracing | undefined
   /** What the helpers in other files (batches, invalidations) share of this Cache. */
   private readonly own: BatchHost
@@ -74,8 +76,10 @@ export class Cache {
       ...{ store, now, counters, lockWaitMs: defaults.lockWaitMs },
       read: (key) => access.read(key),
       write: (key, entry, ttlMs, load) => access.write(key, entry, ttlMs, load),
+      loaded: (key, ms) => this.refresh.record(key, ms),
     })
     this.loads = loads
+    this.refresh = new RefreshAhead({ loads, counters, events, defaults, random: () => Math.random() })
     this.own = { store, now, counters, events, defaults, access, loads, tracing: () => this.tracing }
     this.batches = new CacheBatches(this.own)
     this.unsubscribeStore = this.store.subscribe?.((event) => this.onStoreEvent(event))
@@ -135,7 +139,10 @@ export class Cache {
    */
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
     const hit = this.peekFresh<T>(key)
-    return hit !== undefined ? Promise.resolve(hit.value) : this.getOrSetSlow(key, loader, options)
+    if (hit === undefined) return this.getOrSetSlow(key, loader, options)
+    if (this.defaults.refreshAhead !== undefined || options?.refreshAhead !== undefined)
+      this.refresh.onHit(key, hit, this.now(), loader, options)
+    return Promise.resolve(hit.value)
   }
 
   private async getOrSetSlow<T>(
@@ -159,6 +166,7 @@ export class Cache {
     const now = this.now()
     if (entry !== undefined && isFresh(entry, now)) {
       this.counters.hit(key, entry, false)
+      this.refresh.onHit(key, entry, now, loader, options)
       if (started !== 0) this.emitOperation('getOrSet', started, key, entry.tier ?? this.store.name)
       return entry.value
     }

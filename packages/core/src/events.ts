@@ -21,6 +21,8 @@ export interface CacheEventMap {
     tags?: readonly string[]
     count?: number
   }
+  /** A hit near expiry started a background reload of `key` (refresh-ahead); its outcome is a `loader` event. */
+  refresh: { key: string }
   /** A loader run finished (ok) or failed/timed out (not ok). */
   loader: { key: string; durationMs: number; ok: boolean; error?: unknown }
   /** An error the cache absorbed (an L2 failure, a corrupt entry) or passed on to a caller. */

@@ -12,6 +12,7 @@ import { type Duration, parseDuration } from './duration.ts'
 import { CacheOptionError, CacheTimeoutError } from './errors.ts'
 import { globMatcher } from './glob-match.ts'
 import { validateTags } from './key-schema.ts'
+import { resolveRefreshAhead } from './refresh-policy.ts'
 
 /** What a loader sees and can change about how its result is cached. */
 export interface LoaderContext<T = unknown> {
@@ -51,6 +52,7 @@ export function resolveLoaderSettings(
   let settings: LoaderSettings = defaults
   if (options !== undefined) {
     const { ttlMs, graceMs, tags } = resolveWriteSettings(options, defaults)
+    if (options.refreshAhead !== undefined) resolveRefreshAhead(options.refreshAhead, `getOrSet("${key}")`)
     const soft = options.softTimeout
     const hard = options.hardTimeout
     settings = {
@@ -94,6 +96,8 @@ export interface LoaderHost {
    * written through the store's `setLoaded` (dropped when the data changed since the load began).
    */
   write(key: string, entry: CacheEntry, ttlMs: number, load?: LoadedWrite): Promise<void>
+  /** Told how long each successful loader call took (refresh-ahead's XFetch uses it). */
+  loaded?(key: string, durationMs: number): void
 }
 
 /** A loader's result on its way to the store: the token from `startLoad`, and the lock lease if one is held. */
@@ -144,6 +148,21 @@ export class LoaderRuns {
   /** The run in flight for `key`, if any (a getOrSet's, a batch's or a refresh's). */
   running(key: string): LoaderRun<unknown> | undefined {
     return this.runs.get(key)
+  }
+
+  /**
+   * Starts a background reload of `key`, whose `current` entry a caller was just served fresh
+   * (refresh-ahead), unless a run is in flight (then undefined). With the lock, it loads only when it
+   * gets the lease and the store holds nothing newer than `current`.
+   */
+  refresh<T>(
+    key: string,
+    loader: Loader<T>,
+    settings: LoaderSettings,
+    current: CacheEntry<T>,
+  ): Promise<T> | undefined {
+    if (this.runs.has(key)) return undefined
+    return this.start(key, loader, settings, current, current).promise
   }
 
   /** Registers a run someone else settles (a getOrSetMany batch); it leaves when its promise settles. */
@@ -217,9 +236,10 @@ export class LoaderRuns {
     loader: Loader<T>,
     settings: LoaderSettings,
     stale: CacheEntry<T> | undefined,
+    refreshing?: CacheEntry<T>,
   ): LoaderRun<T> {
     const run: LoaderRun<T> = { promise: undefined as unknown as Promise<T>, invalidated: false }
-    run.promise = this.execute(key, loader, settings, stale, run).finally(() => {
+    run.promise = this.execute(key, loader, settings, stale, run, refreshing).finally(() => {
       if (this.runs.get(key) === run) this.runs.delete(key)
     })
     // Callers may have stopped waiting (soft/hard timeout): an unobserved failure is not a crash.
@@ -235,6 +255,7 @@ export class LoaderRuns {
     settings: LoaderSettings,
     stale: CacheEntry<T> | undefined,
     run: LoaderRun<T>,
+    refreshing?: CacheEntry<T>,
   ): Promise<T> {
     const host = this.host
     const lock = settings.lock ? host.store.lock : undefined
@@ -246,7 +267,8 @@ export class LoaderRuns {
           return null // lock unavailable: load locally
         })
       if (lease === undefined) {
-        // Another process is loading: wait for its value.
+        // Another process is loading (a refresh: it is reloading for us too).
+        if (refreshing !== undefined) return refreshing.value
         const entry = await lock.waitFor<T>(key, host.lockWaitMs).catch(() => undefined)
         if (entry !== undefined && isFresh(entry, host.now())) {
           host.counters.hit(key, entry, false)
@@ -256,7 +278,9 @@ export class LoaderRuns {
         try {
           // The holder before us may have just written it.
           const entry = await host.read<T>(key)
-          if (entry !== undefined && isFresh(entry, host.now())) return entry.value
+          const newer =
+            refreshing === undefined || (entry !== undefined && entry.createdAt > refreshing.createdAt)
+          if (entry !== undefined && isFresh(entry, host.now()) && newer) return entry.value
           return await this.call(key, loader, settings, stale, run, lease)
         } finally {
           await lease.release().catch((error) => host.counters.error('lock', error, key))
@@ -309,6 +333,7 @@ export class LoaderRuns {
       throw error
     }
     counters.loaderDone(key, started)
+    this.host.loaded?.(key, performance.now() - started)
     // A store that checks the lease in the write itself needs no separate round trip for it.
     const atomicLease = lease?.fence !== undefined && store.setLoaded !== undefined
     if (!skip && !run.invalidated && (lease === undefined || atomicLease || (await lease.isValid()))) {

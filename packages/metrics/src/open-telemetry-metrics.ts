@@ -140,6 +140,9 @@ export function attachOpenTelemetryMetrics(
   const invalidations = meter.createObservableCounter('cache.invalidations', {
     description: 'Invalidation calls (not keys), by kind and source (local|bus)',
   })
+  const refreshAhead = meter.createObservableCounter('cache.refresh_ahead', {
+    description: 'Background reloads refresh-ahead started on a hit near expiry, by key pattern',
+  })
   const keys = meter.createObservableGauge('cache.keys', { description: 'Entries each tier holds' })
   const size = meter.createObservableGauge('cache.size', { description: 'Bytes each tier holds', unit: 'By' })
   const evictions = meter.createObservableCounter('cache.evictions', {
@@ -183,6 +186,7 @@ export function attachOpenTelemetryMetrics(
     stale,
     errors,
     invalidations,
+    refreshAhead,
     keys,
     size,
     evictions,
@@ -204,6 +208,9 @@ export function attachOpenTelemetryMetrics(
     }
     for (const { labels, value } of recorder.invalidations.values()) {
       result.observe(invalidations, value, { cache: name, kind: labels[0]!, source: labels[1]! })
+    }
+    for (const { labels, value } of recorder.refreshes.values()) {
+      result.observe(refreshAhead, value, { cache: name, key_pattern: labels[0]! })
     }
     if (recorder.busConnected !== undefined)
       result.observe(busConnected, recorder.busConnected, { cache: name })

@@ -53,6 +53,7 @@ export function createShared(
     'cache_stale_served_total',
     'cache_errors_total',
     'cache_invalidations_total',
+    'cache_refresh_ahead_total',
     'cache_operation_duration_seconds',
     'cache_loader_duration_seconds',
     'cache_keys_total',
@@ -199,6 +200,19 @@ export function createShared(
       ['kind', 'source'],
       (r) => r.invalidations,
     ),
+    new prom.Counter({
+      name: n('cache_refresh_ahead_total'),
+      help: 'Background reloads refresh-ahead started on a hit near expiry, by key pattern',
+      labelNames: ['cache', 'key_pattern'],
+      registers: [],
+      collect() {
+        this.reset()
+        for (const a of all()) {
+          for (const { labels, value } of a.recorder.refreshes.values())
+            this.inc({ cache: a.name, key_pattern: labels[0]! }, value)
+        }
+      },
+    }),
     operationDuration,
     loaderDuration,
     tierGauge('cache_keys_total', 'Entries each tier holds, read at scrape time', (t) => t.entries),

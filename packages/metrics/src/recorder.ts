@@ -71,6 +71,8 @@ export class CacheRecorder {
   readonly reads: ReadCell[] = []
   readonly errors = new Map<string, LabelledCount>()
   readonly invalidations = new Map<string, LabelledCount>()
+  /** Refresh-ahead reloads started, by key pattern (labels: `[key_pattern]`). */
+  readonly refreshes = new Map<string, LabelledCount>()
   /** Breaker states (gauge values) by tier, from breaker events; stats figures take precedence. */
   readonly breakers = new Map<string, number>()
   /** 1 while the bus is connected, 0 after a disconnect, undefined before any bus event. */
@@ -115,6 +117,7 @@ export class CacheRecorder {
       }),
       cache.on('error', (e) => this.countError(e.operation, e.error)),
       cache.on('invalidate', (e) => count(this.invalidations, [boundedName(e.kind), boundedName(e.source)])),
+      cache.on('refresh', (e) => count(this.refreshes, [this.patternOf(e.key)])),
       cache.on('breaker', (e) => {
         const value = breakerValue(e.state)
         if (value !== undefined) this.breakers.set(boundedName(e.tier), value)

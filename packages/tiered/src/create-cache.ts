@@ -17,7 +17,7 @@ import { TieredStore } from './tiered-store.ts'
 
 /**
  * Options of {@link createCache}: which tiers, and the Cache's own options (`defaultTtl`, `grace`,
- * `softTimeout`, `hardTimeout`, `lock`, `lockWait`, `now`; see CacheOptions), passed on as given.
+ * `softTimeout`, `hardTimeout`, `lock`, `lockWait`, `refreshAhead`, `now`; see CacheOptions), passed on as given.
  */
 export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   /** Redis to use as L2 and bus; without it (or empty) the cache is memory only. Read nothing from the environment: pass `process.env.REDIS_URL` yourself. @default none (memory only) */
@@ -44,6 +44,7 @@ const CACHE_OPTIONS = [
   'hardTimeout',
   'lock',
   'lockWait',
+  'refreshAhead',
   'now',
 ] as const satisfies readonly (keyof CacheOptions)[]
 type NoneMissing<T extends never> = T
