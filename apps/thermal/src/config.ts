@@ -13,6 +13,8 @@ export interface Config extends BaseConfig {
   optimizationEvaluations: number
   /** Seed sample racks when the database has none (the demo). */
   seedSampleRacks: boolean
+  /** How often every rack's analysis is warmed (`pause-warming` stops it on every pod); 0: never. */
+  warmIntervalMs: number
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
@@ -26,5 +28,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     softTimeoutMs: envDuration(env, 'CACHE_SOFT_TIMEOUT', '250ms'),
     optimizationEvaluations: envInteger(env, 'OPTIMIZATION_EVALUATIONS', 150, 1, 10_000),
     seedSampleRacks: envBoolean(env, 'SEED_SAMPLE_RACKS', false),
+    warmIntervalMs: envDuration(env, 'WARM_INTERVAL', '0'),
   }
 }

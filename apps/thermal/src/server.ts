@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health-routes.ts'
 import { rackRoutes } from './routes/rack-routes.ts'
 import { specRoutes } from './routes/spec-routes.ts'
 import { seedSampleRacks } from './sample-racks.ts'
+import { thermalLive } from './thermal-live.ts'
 import { ThermalService } from './thermal-service.ts'
 
 /**
@@ -47,7 +48,15 @@ export function buildServer(config: Config): FastifyInstance {
         return () => inFlight.dec({ kind })
       })
       healthRoutes(app, { cache, db, registry, adminToken: config.adminToken })
-      rackRoutes(app, new RackService(repository, thermal), thermal)
+      // The dashboard, SSE events and control channel; rack writes are announced to every pod.
+      const live = thermalLive(app, {
+        cache,
+        repository,
+        thermal,
+        adminToken: config.adminToken,
+        warmIntervalMs: config.warmIntervalMs,
+      })
+      rackRoutes(app, new RackService(repository, live.racks), thermal)
       specRoutes(app, thermal)
     },
   })
