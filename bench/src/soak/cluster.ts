@@ -76,6 +76,8 @@ export interface SoakCluster {
    * breaker closed, the bus connected and no L2 repair pending; else what is not (e.g. `A: breaker 2`).
    */
   podsUnsettled(): Promise<string | undefined>
+  /** Runs one command on a fresh direct connection (never through the proxy), bounded in time. */
+  command(args: string[]): Promise<unknown>
   /** `CLIENT KILL TYPE pubsub`: how many subscriber connections went. */
   killPubsubClients(): Promise<number>
   /** Stops the pods, the proxy and Redis, by pid; keeps the directory when `keepDir`. Idempotent. */
@@ -210,6 +212,7 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
         return undefined
       }
     },
+    command: (args) => adminCommand(server, args),
     async podsUnsettled() {
       const views = await Promise.all(pods.map(async (pod) => [pod.name, await unsettled(pod)] as const))
       const wrong = views.filter(([, list]) => list.length > 0)

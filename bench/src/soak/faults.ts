@@ -47,6 +47,7 @@ export class FaultDriver {
   readonly windows: FaultWindow[] = []
   private aborted = false
   private paused = false
+  private injecting = false
   private wake: (() => void) | undefined
 
   constructor(
@@ -68,8 +69,18 @@ export class FaultDriver {
     while (!this.aborted) {
       await this.nap(this.rng.int(...this.options.quietMs))
       if (this.aborted || this.clock() + longest > stopBy) return
-      await this.inject(this.rng.pick(FAULT_KINDS), this.rng.int(...this.options.faultMs))
+      this.injecting = true
+      try {
+        await this.inject(this.rng.pick(FAULT_KINDS), this.rng.int(...this.options.faultMs))
+      } finally {
+        this.injecting = false
+      }
     }
+  }
+
+  /** True from the start of a fault to the end of its window (settle margin included). */
+  get active(): boolean {
+    return this.injecting
   }
 
   /** Ends the current fault and stops drawing new ones. */

@@ -72,6 +72,8 @@ export class LoadGenerator {
   /** Times this process's event loop did not run a 20 ms tick for 100 ms or more (a loaded machine). */
   readonly stalls: { at: number; ms: number }[] = []
   private lastTick = 0
+  /** Told of every stale answer as it arrives (not in the final sweep), with the metric's user. */
+  onStale: ((read: ReadRecord, user: string) => void) | undefined
   private readonly metrics: MetricState[]
   private inFlight = 0
   private readonly pending = new Set<Promise<void>>()
@@ -192,6 +194,10 @@ export class LoadGenerator {
     }
     record.end = this.clock()
     this.reads.push(record)
+    const stale =
+      record.version !== undefined &&
+      (record.version < record.expected || (record.count ?? 0) < record.expectedCount)
+    if (stale && sweep === undefined) this.onStale?.(record, metric.user)
   }
 
   private async write(target: LoadTarget, metric: MetricState): Promise<void> {

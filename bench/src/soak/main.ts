@@ -16,6 +16,7 @@ import Database from 'better-sqlite3'
 import { check, failed } from './checker.ts'
 import { type SoakCluster, startCluster } from './cluster.ts'
 import { FaultDriver } from './faults.ts'
+import { type L2Snapshot, probeMetric } from './l2-probe.ts'
 import { LoadGenerator } from './load.ts'
 import { parseSoakArgs, type SoakOptions } from './options.ts'
 import { Prng } from './prng.ts'
@@ -149,6 +150,18 @@ async function main(): Promise<number> {
       clock,
       (line) => say(`  ${line}`),
     )
+    // A stale answer in steady state: read what Redis holds for the metric at once (bounded).
+    const snapshots: L2Snapshot[] = []
+    const lastProbe = new Map<string, number>()
+    load.onStale = (read, user) => {
+      if (faults?.active !== false || snapshots.length >= 30) return
+      if (clock() - (lastProbe.get(read.metric) ?? -Infinity) < 2_000) return
+      lastProbe.set(read.metric, clock())
+      probeMetric((args) => cluster.command(args), read.metric, user, clock()).then(
+        (snapshot) => snapshots.push(snapshot),
+        () => {},
+      )
+    }
     say(
       `load: ${options.rate} req/s, ${Math.round(options.writeShare * 100)} % writes, ${options.keys} metrics, ${options.durationMs / 1000} s; ${subscribers} bus subscribers`,
     )
@@ -195,6 +208,7 @@ async function main(): Promise<number> {
       subscribers,
       epochMs,
       stalls: load.stalls,
+      snapshots,
       podLogs: cluster.pods
         .flatMap((pod) => parsePodLog(pod.name, pod.child.output(), epochMs))
         .sort((a, b) => a.t - b.t),

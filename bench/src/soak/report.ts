@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import type { PodFigures, SoakVerdict, StaleRead } from './checker.ts'
 import { FAULT_KINDS, FAULT_MEANING, type FaultWindow } from './faults.ts'
+import { describeSnapshot, type L2Snapshot } from './l2-probe.ts'
 import type { ReadRecord, WriteRecord } from './load.ts'
 import type { SoakOptions } from './options.ts'
 
@@ -27,6 +28,8 @@ export interface RunInfo {
   stalls: readonly { at: number; ms: number }[]
   /** The pods' warnings (cache errors, breaker changes), on the run clock. */
   podLogs: readonly PodLogLine[]
+  /** What Redis held for a metric just after a steady-state stale read of it. */
+  snapshots: readonly L2Snapshot[]
   /** Where the run's database, pod logs and records were kept (failures only). */
   keptDir: string | undefined
 }
@@ -159,6 +162,11 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
   }
   events.sort((a, b) => a[0] - b[0])
   const shown = events.slice(0, 60)
+  const snapshot = info.snapshots.find(
+    (x) => x.metric === read.metric && x.at >= read.end - 1 && x.at <= read.end + 3_000,
+  )
+  if (snapshot !== undefined)
+    for (const line of describeSnapshot(snapshot, info.epochMs)) lines.push(`  ${line}`)
   lines.push(`  ${read.metric} (${read.variant}) from ${s(from)} to ${s(to)}:`)
   for (const [, text] of shown) lines.push(`    ${text}`)
   if (events.length > shown.length) lines.push(`    ... ${events.length - shown.length} more`)
