@@ -1,4 +1,4 @@
-import { buildAppServer } from '@strata-cache/app-kit'
+import { buildAppServer, registerLiveView } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
 import { Counter } from 'prom-client'
 import { AnalyticsService } from './analytics-service.ts'
@@ -27,6 +27,8 @@ export function buildServer(config: Config): FastifyInstance {
         registers: [registry],
       })
       routes(app, { service, cache, registry, ingested, adminToken: config.adminToken })
+      // GET /dashboard, GET /events: invalidations from every pod, live.
+      registerLiveView(app, { name: 'analytics', cache, adminToken: config.adminToken })
     },
   })
 }

@@ -1,4 +1,4 @@
-import { buildAppServer } from '@strata-cache/app-kit'
+import { buildAppServer, registerLiveView } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { openDatabase } from './database.ts'
@@ -21,6 +21,8 @@ export function buildServer(config: Config): FastifyInstance {
     routes(app, { resources: db, cache, registry, tracker }) {
       const service = new DeviceService(new DeviceRepository(db), cache, tracker, config.deviceInfoTtlMs)
       routes(app, { service, cache, registry, adminToken: config.adminToken })
+      // GET /dashboard, GET /events: invalidations from every pod, live.
+      registerLiveView(app, { name: 'device-info', cache, adminToken: config.adminToken })
     },
   })
 }
