@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { decodeChannelBody, encodeChannelBody } from '../src/internal.ts'
 import {
   Cache,
   CacheError,
@@ -10,6 +9,7 @@ import {
   LocalChannels,
   validateChannel,
 } from '../src/index.ts'
+import { decodeChannelBody, encodeChannelBody } from '../src/internal.ts'
 import { MapStore } from './fixtures/map-store.ts'
 
 afterEach(() => {
@@ -97,7 +97,9 @@ describe('Cache channels within one process (a store without channels)', () => {
       code: CacheErrorCode.VALUE_TOO_LARGE,
     })
     await expect(cache.publish('ch', 'x'.repeat(64 * 1024 - 2))).resolves.toBeUndefined()
-    await expect(cache.subscribe('ch', 'nope' as unknown as ChannelHandler)).rejects.toThrow(/must be a function/)
+    await expect(cache.subscribe('ch', 'nope' as unknown as ChannelHandler)).rejects.toThrow(
+      /must be a function/,
+    )
   })
 
   it('rejects with E_CLOSED once the cache is closed', async () => {

@@ -3,7 +3,7 @@
  * no dependency. It reads `/dashboard/state`, then follows `/events` (Server-Sent Events); the chart
  * is an inline SVG it draws itself. Every text from the server is placed with `textContent`.
  */
-export const DASHBOARD_SCRIPT = String.raw`(function () {
+export const DASHBOARD_SCRIPT = `(function () {
   'use strict'
   var SVG = 'http://www.w3.org/2000/svg'
   var WIDTH = 600, HEIGHT = 170, LEFT = 34, BOTTOM = 20, TOP = 8
