@@ -1,6 +1,6 @@
-export { buildApp } from './build-app.ts'
 export type { Browser, Page } from './browser.ts'
 export { CHROMIUM_PATH, hasChromium, launchChromium, openLivePage, screenshotPage } from './browser.ts'
+export { buildApp } from './build-app.ts'
 export { jsonBody } from './json-body.ts'
 export type { Pod, PodLauncher } from './pods.ts'
 export { podLauncher } from './pods.ts'
