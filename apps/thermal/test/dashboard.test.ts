@@ -134,9 +134,7 @@ describe.skipIf(!hasChromium())('the live page (Chromium)', () => {
     await expect
       .poll(async () => Number(await chart.getAttribute('data-samples')), { timeout: 5000 })
       .toBeGreaterThan(10)
-    await expect
-      .poll(() => chart.locator('polyline.rate').count(), { timeout: 5000 })
-      .toBeGreaterThan(0)
+    await expect.poll(() => chart.locator('polyline.rate').count(), { timeout: 5000 }).toBeGreaterThan(0)
     await expect(page.locator('#hit-summary').textContent()).resolves.toMatch(/of \d+ reads/)
     const roles = await page.locator('#tiers tbody tr td:first-child').allTextContents()
     expect(roles).toEqual(['L1', 'L2', 'BUS'])

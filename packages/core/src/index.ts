@@ -52,8 +52,8 @@ export {
   validateTags,
 } from './key-schema.ts'
 export type { Loader, LoaderContext } from './loader-run.ts'
-export type { RefreshAheadOptions } from './refresh-policy.ts'
 export type { LocalChannelsOptions } from './local-channels.ts'
 export { LocalChannels } from './local-channels.ts'
+export type { RefreshAheadOptions } from './refresh-policy.ts'
 export type { Serializer } from './serializer.ts'
 export { JsonSerializer, jsonSerializer } from './serializer.ts'
