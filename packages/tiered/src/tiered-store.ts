@@ -3,6 +3,7 @@ import {
   CacheError,
   CacheErrorCode,
   type CacheStore,
+  type ChannelTransport,
   type DistributedLock,
   type LoadToken,
   type LockLease,
@@ -41,6 +42,8 @@ export class TieredStore implements CacheStore {
   readonly l2: L2Store
   readonly bus: InvalidationBus | undefined
   readonly lock: DistributedLock | undefined
+  /** Application channels (option `channels`), relayed as `channel` events and closed with the store. */
+  readonly channels: ChannelTransport | undefined
   private readonly now: () => number
   /** The bus, when a `set`'s invalidation goes on L2's connection (`publishOnL2Connection` and both sides can). */
   private readonly followingBus: Required<Pick<InvalidationBus, 'followWrite'>> | undefined
@@ -110,6 +113,9 @@ export class TieredStore implements CacheStore {
       if (!this.closed) this.remote.handle(event)
     })
     if (bus !== undefined) this.unsubscribes.push(bus)
+    this.channels = options.channels
+    const channels = this.channels?.on?.((event) => this.listeners.emit({ type: 'channel', ...event }))
+    if (channels !== undefined) this.unsubscribes.push(channels)
     for (const tier of [this.l1, this.l2]) {
       const unsubscribe = tier.subscribe?.((event) => {
         if (tier === this.l2 && event.type === 'error') this.onL2Error(event.key, event.operation)
@@ -311,6 +317,7 @@ export class TieredStore implements CacheStore {
     await this.replay.kick()
     this.replay.stop()
     await Promise.allSettled([...this.publishing])
+    await this.channels?.close?.()
     await this.bus?.close()
     await Promise.allSettled([this.l1.close(), this.l2.close()])
     this.listeners.clear()
