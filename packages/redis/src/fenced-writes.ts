@@ -91,6 +91,9 @@ export class FencedWrites {
     this.fencePrefix = `${tags.internalPrefix}f`
     this.resync = setInterval(() => this.sync(), CLOCK_RESYNC_MS)
     this.resync.unref()
+    // Sample the clock as soon as Redis answers: a fill fenced on an unsampled clock assumes a
+    // 1 s error and drops results after any change in the second before it.
+    void pool.waitReady(60_000).then((ready) => ready && this.sync())
   }
 
   /** Every Redis key that is a fence starts with this (a clear keeps them). */
@@ -157,11 +160,7 @@ export class FencedWrites {
     if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))
     await Promise.all(commands)
     const [code, nowMs] = (await reply) as [number, number]
-    this.clock.record(
-      [String(Math.floor(nowMs / 1000)), String((nowMs % 1000) * 1000)],
-      sentAt,
-      this.settings.now(),
-    )
+    this.clock.recordMs(nowMs, sentAt, this.settings.now())
     return OUTCOMES[code] ?? 'failed'
   }
 
@@ -173,7 +172,17 @@ export class FencedWrites {
   }
 
   /** Records the fence of a pattern, tags or clear, before their keys are removed. */
-  fence(client: RedisClient, invalidation: Exclude<StoreInvalidation, { kind: 'key' }>): Promise<unknown> {
+  async fence(client: RedisClient, invalidation: Exclude<StoreInvalidation, { kind: 'key' }>): Promise<void> {
+    const sentAt = this.settings.now()
+    const nowMs = await this.fenceScript(client, invalidation)
+    // The script answers with the fence's own time: one more clock sample.
+    if (typeof nowMs === 'number') this.clock.recordMs(nowMs, sentAt, this.settings.now())
+  }
+
+  private fenceScript(
+    client: RedisClient,
+    invalidation: Exclude<StoreInvalidation, { kind: 'key' }>,
+  ): Promise<unknown> {
     const window = this.settings.fenceWindowMs
     switch (invalidation.kind) {
       case 'pattern':
@@ -208,7 +217,7 @@ export class FencedWrites {
       .run('clock', undefined, undefined, true, async (client) => {
         const sentAt = this.settings.now()
         const reply = await client.time()
-        this.clock.record(reply.map(String), sentAt, this.settings.now())
+        this.clock.record(reply, sentAt, this.settings.now())
       })
       .finally(() => {
         this.syncing = false

@@ -32,14 +32,19 @@ export class RedisClock {
   }
 
   /**
-   * Records one `TIME` reply taken between local readings `sentAt` and `receivedAt`. A sample is
-   * kept when it is tighter than what the current estimate has become.
+   * Records one `TIME` reply (`[seconds, microseconds]`) taken between local readings `sentAt` and
+   * `receivedAt`. A sample is kept when it is tighter than what the current estimate has become.
    */
-  record(reply: readonly [string, string] | readonly string[], sentAt: number, receivedAt: number): void {
+  record(reply: readonly (string | number)[], sentAt: number, receivedAt: number): void {
     const seconds = Number(reply[0])
     const micros = Number(reply[1])
-    if (!Number.isFinite(seconds) || !Number.isFinite(micros) || receivedAt < sentAt) return
-    const redisMs = seconds * 1000 + micros / 1000
+    if (!Number.isFinite(seconds) || !Number.isFinite(micros)) return
+    this.recordMs(seconds * 1000 + micros / 1000, sentAt, receivedAt)
+  }
+
+  /** Records a Redis time in ms (a script's reply), read between local readings `sentAt` and `receivedAt`. */
+  recordMs(redisMs: number, sentAt: number, receivedAt: number): void {
+    if (!Number.isFinite(redisMs) || receivedAt < sentAt) return
     const half = (receivedAt - sentAt) / 2
     if (this.synced && half > this.uncertainty()) return
     this.offsetMs = redisMs - (sentAt + half)
