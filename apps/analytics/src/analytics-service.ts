@@ -7,6 +7,12 @@ import { resolveTimeframe, type TimeframeName } from './timeframe.ts'
 /** `analytics:metric:{metric}:{hash}`, the hash of timeframe and filters. */
 export const aggregateKey = defineKey('analytics:metric:{metric}:{hash}')
 
+/**
+ * The most buckets a cached series holds: with event times bounded (EVENT_MAX_AGE), no named
+ * timeframe comes near it (90d has 90, `all` a year of months); only data from before the bound can.
+ */
+export const MAX_SERIES_BUCKETS = 1_000
+
 export interface AggregateFilters {
   user?: string | undefined
   agent?: string | undefined
@@ -60,6 +66,7 @@ export class AnalyticsService {
             fromMs: from,
             toMs: to,
             bucketMs: spec.bucketMs,
+            maxBuckets: MAX_SERIES_BUCKETS,
             ...filters,
           })
           return {

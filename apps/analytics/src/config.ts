@@ -8,6 +8,10 @@ export interface Config extends BaseConfig {
   graceMs: number
   /** While the invalidation bus is down, L1 entries are served at most this long. */
   degradedL1TtlMs: number
+  /** How far back an event's time may lie; older ones are refused (400). */
+  eventMaxAgeMs: number
+  /** How far ahead of the server's clock an event's time may lie (clients' clock skew). */
+  eventMaxAheadMs: number
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
@@ -22,5 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     graceMs: envDuration(env, 'CACHE_GRACE', '5m'),
     degradedL1TtlMs: envDuration(env, 'CACHE_DEGRADED_L1_TTL', '5s'),
+    eventMaxAgeMs: envDuration(env, 'EVENT_MAX_AGE', '366d'),
+    eventMaxAheadMs: envDuration(env, 'EVENT_MAX_AHEAD', '5m'),
   }
 }

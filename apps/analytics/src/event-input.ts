@@ -1,3 +1,4 @@
+import { badRequest } from '@strata-cache/app-kit'
 import type { UsageEvent } from './event-repository.ts'
 
 export const MAX_BATCH = 1_000
@@ -14,7 +15,7 @@ export const nameSchema = {
 } as const
 
 /** A calendar date and time with its offset; every string it accepts is a date Date.parse reads. */
-const ISO_8601 =
+export const ISO_8601 =
   '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,9})?)?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$'
 
 /** One event as sent: `time` is an ISO 8601 string, and absent means now. */
@@ -75,11 +76,33 @@ export const eventsBodySchema = {
   },
 } as const
 
-/** The events of a body that passed {@link eventsBodySchema}, each stamped `now` unless it has a time. */
-export function readEvents(body: EventsBody, now: number): UsageEvent[] {
+/** The times an event may carry, relative to the server's clock. */
+export interface EventWindow {
+  /** How far back; older events are refused. */
+  maxAgeMs: number
+  /** How far ahead (clock skew); later events are refused. */
+  maxAheadMs: number
+}
+
+/**
+ * The events of a body that passed {@link eventsBodySchema}, each stamped `now` unless it has a
+ * time. A time outside `window` is a 400 `E_INVALID_EVENT` naming the event (`events[3].time`), and
+ * nothing of the batch is written: bounded times bound the buckets of every series, `all` included.
+ */
+export function readEvents(body: EventsBody, now: number, window: EventWindow): UsageEvent[] {
+  const single = !Array.isArray(body) && !('events' in body)
   const list = Array.isArray(body) ? body : 'events' in body ? body.events : [body]
-  return list.map(({ time, ...event }) => ({
-    ...event,
-    timeMs: time === undefined ? now : Date.parse(time),
-  }))
+  const earliest = now - window.maxAgeMs
+  const latest = now + window.maxAheadMs
+  return list.map(({ time, ...event }, index) => {
+    const timeMs = time === undefined ? now : Date.parse(time)
+    if (timeMs < earliest || timeMs > latest) {
+      const name = single ? 'event.time' : `events[${index}].time`
+      throw badRequest(
+        `${name} must lie from ${new Date(earliest).toISOString()} to ${new Date(latest).toISOString()} (EVENT_MAX_AGE back, EVENT_MAX_AHEAD ahead), got ${JSON.stringify(time)}`,
+        'E_INVALID_EVENT',
+      )
+    }
+    return { ...event, timeMs }
+  })
 }

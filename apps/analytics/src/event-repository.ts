@@ -13,6 +13,8 @@ export interface UsageEvent {
 
 export interface AggregateQuery {
   metric: string
+  /** The most buckets the series holds; the totals still count every event. */
+  maxBuckets: number
   /** Inclusive lower bound, epoch ms; undefined for all time. */
   fromMs: number | undefined
   toMs: number
@@ -28,7 +30,10 @@ export interface Aggregate {
   avg: number | null
   min: number | null
   max: number | null
+  /** Buckets in time order, at most `maxBuckets` of them (the earliest). */
   series: { bucketStart: string; count: number; sum: number }[]
+  /** True when more buckets had events than `maxBuckets`. */
+  seriesTruncated: boolean
 }
 
 /** Events in SQLite; a batch is written in one transaction, so every pod sees all of it or none. */
@@ -70,9 +75,15 @@ export class EventRepository {
       .prepare(
         // The bucket size is bound as a JS number (a REAL): CAST keeps the division an integer one.
         `SELECT (time_ms / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS bucket, COUNT(*) AS count, TOTAL(value) AS sum
-         FROM events WHERE ${clause} GROUP BY bucket ORDER BY bucket`,
+         FROM events WHERE ${clause} GROUP BY bucket ORDER BY bucket LIMIT ?`,
       )
-      .all(q.bucketMs, q.bucketMs, ...params) as { bucket: number; count: number; sum: number }[]
+      .all(q.bucketMs, q.bucketMs, ...params, q.maxBuckets + 1) as {
+      bucket: number
+      count: number
+      sum: number
+    }[]
+    const seriesTruncated = buckets.length > q.maxBuckets
+    if (seriesTruncated) buckets.length = q.maxBuckets
     return {
       count: totals.count,
       sum: totals.sum,
@@ -84,6 +95,7 @@ export class EventRepository {
         count: b.count,
         sum: b.sum,
       })),
+      seriesTruncated,
     }
   }
 }

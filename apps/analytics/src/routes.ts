@@ -1,22 +1,33 @@
 import {
+  type AdminRouteOptions,
+  type CacheFigures,
   cacheStatsBody,
   clearCache,
   invalidatePattern,
+  limitParam,
   metricsHandler,
+  pageAfter,
   patternBody,
-  requireAdminToken,
 } from '@strata-cache/app-kit'
 import type { Cache } from '@strata-cache/core'
 import type { FastifyInstance } from 'fastify'
 import type { Counter, Registry } from 'prom-client'
 import type { AggregateFilters, AnalyticsService } from './analytics-service.ts'
-import { type EventsBody, eventsBodySchema, nameSchema, readEvents } from './event-input.ts'
+import {
+  type EventsBody,
+  type EventWindow,
+  eventsBodySchema,
+  ISO_8601,
+  nameSchema,
+  readEvents,
+} from './event-input.ts'
 import { TIMEFRAMES, type TimeframeName } from './timeframe.ts'
 
 const metricParams = { type: 'object', required: ['metric'], properties: { metric: nameSchema } } as const
 
 const aggregateQuery = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     timeframe: {
       enum: Object.keys(TIMEFRAMES),
@@ -27,10 +38,17 @@ const aggregateQuery = {
     user: nameSchema,
     agent: nameSchema,
     workspace: nameSchema,
+    // A page of the series: `limit` buckets after the bucket that starts at `after`.
+    limit: limitParam(200, 1_000),
+    after: {
+      type: 'string',
+      pattern: ISO_8601,
+      description: 'the bucketStart of the last bucket seen, an ISO 8601 date-time',
+    },
   },
 } as const
 
-type AggregateQuery = AggregateFilters & { timeframe: TimeframeName }
+type AggregateQuery = AggregateFilters & { timeframe: TimeframeName; limit: number; after?: string }
 
 /** Every endpoint of the service, under /api/v1 except the liveness check. */
 export function routes(
@@ -40,11 +58,12 @@ export function routes(
     cache: Cache
     registry: Registry
     ingested: Counter<string>
-    adminToken: string | undefined
+    figures: CacheFigures
+    admin: AdminRouteOptions
+    window: EventWindow
   },
 ): void {
-  const { service, cache, registry, ingested } = deps
-  const admin = requireAdminToken(deps.adminToken)
+  const { service, cache, registry, ingested, figures, admin, window } = deps
 
   app.get('/health', async () => ({ status: 'ok' }))
 
@@ -52,7 +71,7 @@ export function routes(
     '/api/v1/events',
     { schema: { body: eventsBodySchema } },
     async (request, reply) => {
-      const events = readEvents(request.body, Date.now())
+      const events = readEvents(request.body, Date.now(), window)
       await service.ingest(events)
       ingested.inc(events.length)
       return reply.code(202).send({ accepted: events.length })
@@ -70,17 +89,22 @@ export function routes(
         if (query[field] !== undefined) filters[field] = query[field]
       }
       const { value, status } = await service.aggregate(request.params.metric, query.timeframe, filters)
-      return reply.header('x-cache', status).send(value)
+      // One cached entry per timeframe and filters; a page is cut from it.
+      const after = query.after === undefined ? undefined : new Date(Date.parse(query.after)).toISOString()
+      const page = pageAfter(value.series, (bucket) => bucket.bucketStart, after, query.limit)
+      return reply
+        .header('x-cache', status)
+        .send({ ...value, series: page.items, seriesTotal: value.series.length, next: page.next })
     },
   )
 
-  app.get('/api/v1/cache/stats', { onRequest: admin }, async () => cacheStatsBody(cache))
+  app.get('/api/v1/cache/stats', admin, async () => cacheStatsBody(cache, await figures.stats()))
 
-  app.post('/api/v1/cache/clear', { onRequest: admin }, async () => clearCache(cache))
+  app.post('/api/v1/cache/clear', admin, async () => clearCache(cache))
 
   app.post<{ Body: { pattern: string } }>(
     '/api/v1/cache/invalidate',
-    { onRequest: admin, schema: { body: patternBody } },
+    { ...admin, schema: { body: patternBody } },
     async (request) => invalidatePattern(cache, request.body.pattern),
   )
 

@@ -16,19 +16,30 @@ export function buildServer(config: Config): FastifyInstance {
     name: 'analytics',
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
+    adminToken: config.adminToken,
+    http: config.http,
+    errorLogIntervalMs: config.errorLogIntervalMs,
     // Grace lets an expired aggregate be served while the database fails.
     cache: { defaultTtl: config.ttlMs.day, grace: config.graceMs, degradedL1Ttl: config.degradedL1TtlMs },
     open: () => openDatabase(config.databasePath),
-    routes(app, { resources: db, cache, registry, tracker }) {
+    routes(app, { resources: db, cache, registry, tracker, figures, admin }) {
       const service = new AnalyticsService(new EventRepository(db), cache, tracker, config)
       const ingested = new Counter({
         name: 'analytics_events_ingested_total',
         help: 'Usage events accepted by POST /api/v1/events',
         registers: [registry],
       })
-      routes(app, { service, cache, registry, ingested, adminToken: config.adminToken })
+      routes(app, {
+        service,
+        cache,
+        registry,
+        ingested,
+        figures,
+        admin,
+        window: { maxAgeMs: config.eventMaxAgeMs, maxAheadMs: config.eventMaxAheadMs },
+      })
       // GET /dashboard, GET /events: invalidations from every pod, live.
-      registerLiveView(app, { name: 'analytics', cache, adminToken: config.adminToken })
+      registerLiveView(app, { name: 'analytics', cache, adminToken: config.adminToken, admin })
     },
   })
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { notFound } from '@strata-cache/app-kit'
+import { HttpError, notFound } from '@strata-cache/app-kit'
 import type { Db } from './database.ts'
 
 export interface Device {
@@ -19,14 +19,21 @@ export interface ApiKeySummary {
 /** What `GET /api/devices/:deviceId/info` resolves. */
 export interface DeviceInfo {
   device: Device
+  /** The device's keys by id, at most `maxKeys` of them (more exist only from before the cap). */
   apiKeys: ApiKeySummary[]
   activeKeyCount: number
   resolvedAt: string
 }
 
-/** Devices and their API keys in SQLite. Keys are stored hashed; the plain key is shown once, at creation. */
+/**
+ * Devices and their API keys in SQLite. Keys are stored hashed; the plain key is shown once, at
+ * creation. A device holds at most `maxKeys` keys, so what its info lists (and caches) is bounded.
+ */
 export class DeviceRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly maxKeys: number,
+  ) {}
 
   create(name: string): Device {
     const createdAt = new Date().toISOString()
@@ -44,28 +51,51 @@ export class DeviceRepository {
     return { id: row.id, name: row.name, createdAt: row.created_at }
   }
 
-  /** The device and its keys, read in one transaction so both come from the same moment. */
+  /** The device and its first `maxKeys` keys by id, read in one transaction so both come from the same moment. */
   info(id: number): DeviceInfo {
     return this.db.transaction(() => {
       const device = this.get(id)
       const rows = this.db
-        .prepare('SELECT id, name, key_prefix, created_at FROM api_keys WHERE device_id = ? ORDER BY id')
-        .all(id) as { id: number; name: string | null; key_prefix: string; created_at: string }[]
+        .prepare(
+          'SELECT id, name, key_prefix, created_at FROM api_keys WHERE device_id = ? ORDER BY id LIMIT ?',
+        )
+        .all(id, this.maxKeys) as {
+        id: number
+        name: string | null
+        key_prefix: string
+        created_at: string
+      }[]
       const apiKeys = rows.map((r) => ({
         id: r.id,
         name: r.name,
         prefix: r.key_prefix,
         createdAt: r.created_at,
       }))
-      return { device, apiKeys, activeKeyCount: apiKeys.length, resolvedAt: new Date().toISOString() }
+      return {
+        device,
+        apiKeys,
+        activeKeyCount: this.keyCount(id),
+        resolvedAt: new Date().toISOString(),
+      }
     })()
   }
 
-  /** Creates a key; the returned `key` is the only time the secret is seen. */
+  /**
+   * Creates a key; the returned `key` is the only time the secret is seen. A device that already
+   * holds `maxKeys` keys gets none: 409 `E_KEY_LIMIT` (counted in the same IMMEDIATE transaction as
+   * the insert, so pods creating keys at once cannot pass the cap together).
+   */
   createKey(deviceId: number, name: string | undefined): { id: number; key: string; deviceId: number } {
     return this.db
       .transaction(() => {
         this.get(deviceId)
+        if (this.keyCount(deviceId) >= this.maxKeys) {
+          throw new HttpError(
+            409,
+            'E_KEY_LIMIT',
+            `device ${deviceId} already has ${this.maxKeys} API keys, the most it may have (MAX_KEYS_PER_DEVICE): revoke one first`,
+          )
+        }
         const key = `dk_${randomBytes(24).toString('base64url')}`
         const { lastInsertRowid } = this.db
           .prepare(
@@ -75,6 +105,13 @@ export class DeviceRepository {
         return { id: Number(lastInsertRowid), key, deviceId }
       })
       .immediate()
+  }
+
+  private keyCount(deviceId: number): number {
+    const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM api_keys WHERE device_id = ?').get(deviceId) as {
+      n: number
+    }
+    return n
   }
 
   /** Revokes (deletes) a key; returns the device it belonged to, so its info can be invalidated. */

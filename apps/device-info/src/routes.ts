@@ -1,11 +1,14 @@
 import {
+  type AdminRouteOptions,
+  type CacheFigures,
   cacheStatsBody,
   clearCache,
   idParam,
   invalidatePattern,
+  limitParam,
   metricsHandler,
+  pageAfter,
   patternBody,
-  requireAdminToken,
   tierSummary,
 } from '@strata-cache/app-kit'
 import type { Cache } from '@strata-cache/core'
@@ -43,6 +46,16 @@ const deviceParams = {
 } as const
 const keyParams = { type: 'object', required: ['keyId'], properties: { keyId: idParam('keyId') } } as const
 
+/** `?limit=50&after=<key id>`: a page of the device's keys, after the key `after` names. */
+const infoQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: limitParam(50, 100),
+    after: { ...idParam('query parameter after'), errorCode: 'E_VALIDATION' },
+  },
+} as const
+
 type DeviceParams = { deviceId: number }
 
 /** Every endpoint of the service: a route reads the request, calls the service and shapes the reply. */
@@ -52,11 +65,11 @@ export function routes(
     service: DeviceService
     cache: Cache
     registry: Registry
-    adminToken: string | undefined
+    figures: CacheFigures
+    admin: AdminRouteOptions
   },
 ): void {
-  const { service, cache, registry } = deps
-  const admin = requireAdminToken(deps.adminToken)
+  const { service, cache, registry, figures, admin } = deps
 
   app.get('/health', async () => ({ status: 'ok' }))
 
@@ -72,12 +85,15 @@ export function routes(
     async (request) => service.device(request.params.deviceId),
   )
 
-  app.get<{ Params: DeviceParams }>(
+  // One cached entry per device; a page is cut from it, so paging costs no extra key.
+  app.get<{ Params: DeviceParams; Querystring: { limit: number; after?: number } }>(
     '/api/devices/:deviceId/info',
-    { schema: { params: deviceParams } },
+    { schema: { params: deviceParams, querystring: infoQuery } },
     async (request, reply) => {
       const { value, status } = await service.info(request.params.deviceId)
-      return reply.header('x-cache', status).send(value)
+      const { limit, after } = request.query
+      const page = pageAfter(value.apiKeys, (key) => key.id, after, limit)
+      return reply.header('x-cache', status).send({ ...value, apiKeys: page.items, next: page.next })
     },
   )
 
@@ -99,16 +115,16 @@ export function routes(
     },
   )
 
-  app.get('/cache/stats', { onRequest: admin }, async () => {
-    const [body, stats] = await Promise.all([cacheStatsBody(cache), cache.stats()])
-    return { ...body, tiers: tierSummary(cache, stats.tiers) }
+  app.get('/cache/stats', admin, async () => {
+    const stats = await figures.stats()
+    return { ...(await cacheStatsBody(cache, stats)), tiers: tierSummary(cache, stats.tiers) }
   })
 
-  app.post('/cache/clear', { onRequest: admin }, async () => clearCache(cache))
+  app.post('/cache/clear', admin, async () => clearCache(cache))
 
   app.post<{ Body: { pattern: string } }>(
     '/cache/invalidate',
-    { onRequest: admin, schema: { body: patternBody } },
+    { ...admin, schema: { body: patternBody } },
     async (request) => invalidatePattern(cache, request.body.pattern),
   )
 

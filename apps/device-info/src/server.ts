@@ -15,14 +15,18 @@ export function buildServer(config: Config): FastifyInstance {
     name: 'device-info',
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
+    adminToken: config.adminToken,
+    http: config.http,
+    errorLogIntervalMs: config.errorLogIntervalMs,
     // Grace lets expired device info be served while the database fails.
     cache: { defaultTtl: config.deviceInfoTtlMs, grace: config.graceMs },
     open: () => openDatabase(config.databasePath),
-    routes(app, { resources: db, cache, registry, tracker }) {
-      const service = new DeviceService(new DeviceRepository(db), cache, tracker, config.deviceInfoTtlMs)
-      routes(app, { service, cache, registry, adminToken: config.adminToken })
+    routes(app, { resources: db, cache, registry, tracker, figures, admin }) {
+      const repository = new DeviceRepository(db, config.maxKeysPerDevice)
+      const service = new DeviceService(repository, cache, tracker, config.deviceInfoTtlMs)
+      routes(app, { service, cache, registry, figures, admin })
       // GET /dashboard, GET /events: invalidations from every pod, live.
-      registerLiveView(app, { name: 'device-info', cache, adminToken: config.adminToken })
+      registerLiveView(app, { name: 'device-info', cache, adminToken: config.adminToken, admin })
     },
   })
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonBody, type Pod, startPods } from './pods.ts'
 
 // Three pods, one Redis, one database file: the deployment the service is written for.
-const TOKEN = 'device-admin-token'
+const TOKEN = 'device-admin-token-0123456789abcdef0123'
 const auth = { authorization: `Bearer ${TOKEN}` }
 let dir: string
 let redis: RedisServer
@@ -103,7 +103,7 @@ describe('device info across three pods', () => {
 })
 
 describe('cache admin API', () => {
-  it('refuses a missing token (401) and a wrong one (403) on every admin endpoint', async () => {
+  it('refuses a missing token and a wrong one (401 invalid_token) on every admin endpoint', async () => {
     const p = pods[0]
     for (const [path, method] of [
       ['/cache/stats', 'GET'],
@@ -113,7 +113,9 @@ describe('cache admin API', () => {
       const init = method === 'POST' ? jsonBody('POST', { pattern: 'device:*' }) : {}
       expect((await p.get(path, init)).status).toBe(401)
       const wrong = { ...init, headers: { ...(init.headers as object), authorization: 'Bearer wrong-token' } }
-      expect((await p.get(path, wrong)).status).toBe(403)
+      const refused = await p.get(path, wrong)
+      expect(refused.status).toBe(401)
+      expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"')
     }
   })
 

@@ -2,9 +2,14 @@ import type { Cache } from '@strata-cache/core'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { type AppCacheOptions, createAppCache } from './app-cache.ts'
+import { CacheFigures } from './cache-figures.ts'
 import { CacheStatusTracker } from './cache-status.ts'
 import { appErrorHandler } from './error-handler.ts'
+import { ErrorLogSampler } from './error-log-sampler.ts'
+import type { HttpSettings } from './http-settings.ts'
 import type { LogLevel } from './log-level.ts'
+import { requireQuerySchema } from './query-strings.ts'
+import { type AdminRouteOptions, adminRouteOptions, registerRateLimit } from './rate-limits.ts'
 import { requestValidatorCompiler } from './request-validation.ts'
 
 /** What the app opens before its cache (its database) and closes last. */
@@ -19,6 +24,10 @@ export interface AppParts<R extends Closable> {
   cache: Cache
   registry: Registry
   tracker: CacheStatusTracker
+  /** Health and stats figures, Redis's part read at most once a second. */
+  figures: CacheFigures
+  /** Spread into every cache admin route: its rate limit, then the bearer token. */
+  admin: AdminRouteOptions
 }
 
 export interface AppServerOptions<R extends Closable> {
@@ -26,6 +35,12 @@ export interface AppServerOptions<R extends Closable> {
   name: string
   logLevel: LogLevel
   redisUrl: string | undefined
+  /** The bearer token of the cache admin endpoints; undefined: they answer 404. */
+  adminToken: string | undefined
+  /** Proxy trust and the rate limits. */
+  http: HttpSettings
+  /** Repeats of a cache error within this long are logged as one count. @default 10000 */
+  errorLogIntervalMs?: number
   cache: AppCacheOptions
   /** Opens the app's resources (database), before the cache. */
   open(): R
@@ -34,28 +49,44 @@ export interface AppServerOptions<R extends Closable> {
 }
 
 /**
- * Builds a service: resources, cache, error handler, routes. `app.close()` stops accepting, lets
+ * Builds a service: resources, cache, error handler, rate limits, routes. Every route gets a
+ * querystring schema (none declared: no parameter accepted). `app.close()` stops accepting, lets
  * requests in flight finish, then closes the cache (Redis connections) and the resources.
  */
 export function buildAppServer<R extends Closable>(options: AppServerOptions<R>): FastifyInstance {
   const app = Fastify({
     logger: { level: options.logLevel },
     forceCloseConnections: 'idle',
+    // Believe X-Forwarded-For from the nearest `trustProxy` hops only (0: the peer's own address).
+    trustProxy: (_address: string, hop: number) => hop < options.http.trustProxy,
   })
   // Bodies are checked as sent ("42" is not a number); path and query values are read as their type.
   app.setValidatorCompiler(requestValidatorCompiler())
   const resources = options.open()
   const { cache, registry, close: closeCache } = createAppCache(options.name, options.redisUrl, options.cache)
   const tracker = new CacheStatusTracker(cache)
+  const figures = new CacheFigures(cache)
 
-  cache.on('error', (event) => {
-    app.log.warn({ operation: event.operation, tier: event.tier, err: event.error }, 'cache error absorbed')
+  // State changes in full; an error in full the first time, then its repeats as a count.
+  const errors = new ErrorLogSampler(app.log, options.errorLogIntervalMs)
+  cache.on('error', (event) => errors.error(event))
+  cache.on('breaker', (event) => {
+    errors.stateChanged()
+    app.log.warn({ tier: event.tier, state: event.state }, 'circuit breaker')
   })
-  cache.on('breaker', (event) => app.log.warn({ tier: event.tier, state: event.state }, 'circuit breaker'))
-  cache.on('bus', (event) => app.log.info({ state: event.state }, 'invalidation bus'))
+  cache.on('bus', (event) => {
+    errors.stateChanged()
+    app.log.info({ state: event.state }, 'invalidation bus')
+  })
 
   app.setErrorHandler(appErrorHandler)
-  options.routes(app, { resources, cache, registry, tracker })
+  app.addHook('onRoute', requireQuerySchema)
+  registerRateLimit(app, options.http)
+  // Routes go in a plugin registered after the rate limiter, so that its hooks reach them.
+  app.register(async (scope) => {
+    const admin = adminRouteOptions(scope, options.adminToken, options.http.adminRateLimit)
+    options.routes(scope, { resources, cache, registry, tracker, figures, admin })
+  })
 
   // Once closing, answers in flight tell keep-alive clients to hang up, so close() need not wait for them.
   let closing = false
@@ -69,6 +100,8 @@ export function buildAppServer<R extends Closable>(options: AppServerOptions<R>)
 
   app.addHook('onClose', async () => {
     tracker.close()
+    figures.close()
+    errors.flush()
     await closeCache()
     resources.close()
   })

@@ -1,4 +1,6 @@
-import { envInteger, envOneOf, envText } from './env-readers.ts'
+import { envAdminToken } from './admin-token.ts'
+import { envDuration, envInteger, envOneOf, envText } from './env-readers.ts'
+import { envHttpSettings, type HttpSettings } from './http-settings.ts'
 import { LOG_LEVELS, type LogLevel } from './log-level.ts'
 import { envRedisUrl } from './redis-url.ts'
 
@@ -9,9 +11,13 @@ export interface BaseConfig {
   /** Absent: memory-only cache (the embedded default). Present: L1 + Redis L2 + invalidation bus. */
   redisUrl: string | undefined
   databasePath: string
-  /** Absent: the cache admin endpoints are disabled (404). */
+  /** Absent: the cache admin endpoints are disabled (404). At least 32 characters, not a placeholder. */
   adminToken: string | undefined
   logLevel: LogLevel
+  /** Proxy trust and the rate limits of the data plane and the admin endpoints. */
+  http: HttpSettings
+  /** Repeats of one cache error within this long are logged as a count, not one line each. */
+  errorLogIntervalMs: number
 }
 
 /** The app's defaults for the shared variables. */
@@ -21,8 +27,9 @@ export interface BaseConfigDefaults {
 }
 
 /**
- * Reads PORT, HOST, REDIS_URL, DATABASE_PATH, CACHE_ADMIN_TOKEN and LOG_LEVEL, in that order;
- * throws a ConfigError naming the first bad one.
+ * Reads PORT, HOST, REDIS_URL, DATABASE_PATH, CACHE_ADMIN_TOKEN, LOG_LEVEL, then TRUST_PROXY, the
+ * rate limits (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW, ADMIN_RATE_LIMIT_MAX, ADMIN_RATE_LIMIT_WINDOW) and
+ * ERROR_LOG_INTERVAL, in that order; throws a ConfigError naming the first bad one.
  */
 export function loadBaseConfig(env: NodeJS.ProcessEnv, defaults: BaseConfigDefaults): BaseConfig {
   return {
@@ -30,7 +37,9 @@ export function loadBaseConfig(env: NodeJS.ProcessEnv, defaults: BaseConfigDefau
     host: envText(env, 'HOST') ?? '127.0.0.1',
     redisUrl: envRedisUrl(env),
     databasePath: envText(env, 'DATABASE_PATH') ?? defaults.databasePath,
-    adminToken: envText(env, 'CACHE_ADMIN_TOKEN'),
+    adminToken: envAdminToken(env),
     logLevel: envOneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    http: envHttpSettings(env),
+    errorLogIntervalMs: envDuration(env, 'ERROR_LOG_INTERVAL', '10s'),
   }
 }

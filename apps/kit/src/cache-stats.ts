@@ -1,4 +1,4 @@
-import type { Cache, TierStats } from '@strata-cache/core'
+import type { Cache, CacheStats, TierStats } from '@strata-cache/core'
 import { type TierRole, tierRoles } from './tier-roles.ts'
 
 /** The cache figures of the stats endpoints, in the shape DESIGN.md fixes. */
@@ -23,9 +23,12 @@ export interface CacheStatsBody {
   }
 }
 
-/** Reads the cache's counters and its tiers' figures. */
-export async function cacheStatsBody(cache: Cache): Promise<CacheStatsBody> {
-  const stats = await cache.stats()
+/**
+ * The stats body from `figures` (e.g. what {@link CacheFigures.stats} returns, Redis's part memoized);
+ * without them, from `cache.stats()`.
+ */
+export async function cacheStatsBody(cache: Cache, figures?: CacheStats): Promise<CacheStatsBody> {
+  const stats = figures ?? (await cache.stats())
   const roleOf = tierRoles(cache)
   const l1 = stats.tiers.find((t) => roleOf(t) === 'l1')
   const l2 = stats.tiers.find((t) => roleOf(t) === 'l2')

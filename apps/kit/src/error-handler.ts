@@ -23,6 +23,7 @@ export function appErrorHandler(
   if (error instanceof HttpError) {
     return reply
       .code(error.statusCode)
+      .headers(error.headers)
       .send({ error: reasonOf(error.statusCode), code: error.code, message: error.message })
   }
   if (CacheError.is(error) && INPUT_CODES.has(error.code)) {
@@ -56,6 +57,8 @@ function reasonOf(status: number): string {
       409: 'Conflict',
       413: 'Payload Too Large',
       415: 'Unsupported Media Type',
+      429: 'Too Many Requests',
+      503: 'Service Unavailable',
     }[status] ?? 'Error'
   )
 }

@@ -4,6 +4,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** Headers the answer carries (e.g. `retry-after`). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message)
     this.name = 'HttpError'
@@ -23,4 +25,9 @@ export function notFound(message: string): HttpError {
 /** 409: the request is well formed but clashes with what is stored (an overlapping position). */
 export function conflict(message: string): HttpError {
   return new HttpError(409, 'E_CONFLICT', message)
+}
+
+/** 503: this pod cannot take the work now; `Retry-After` says when to try again (seconds). */
+export function serviceUnavailable(message: string, retryAfterSeconds: number, code = 'E_BUSY'): HttpError {
+  return new HttpError(503, code, message, { 'retry-after': String(retryAfterSeconds) })
 }

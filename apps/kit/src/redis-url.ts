@@ -24,12 +24,24 @@ export function envRedisUrl(env: NodeJS.ProcessEnv): string | undefined {
   return value
 }
 
-/** The Redis URL with its password masked, for logs. */
+// Query parameters that carry a secret (ioredis reads options such as `?password=` from the URL).
+const SECRET_PARAM = /pass|secret|token|auth|key/i
+
+/**
+ * The Redis URL with its secrets masked, for logs: the password; the user name when it stands
+ * alone (`redis://<token>@host`: ioredis sends it as the password); query parameters such as
+ * `?password=`. A user name next to a password (an ACL user) is kept: it says who connects.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password !== '') parsed.password = '***'
-    return parsed.toString()
+    else if (parsed.username !== '') parsed.username = '***'
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, '***')
+    }
+    // URLSearchParams encodes '*' as %2A: keep the mask readable.
+    return parsed.toString().replaceAll('%2A%2A%2A', '***')
   } catch {
     return '(unparseable url)'
   }

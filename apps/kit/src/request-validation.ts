@@ -1,5 +1,6 @@
 import { Ajv, type AnySchema } from 'ajv'
 import type { FastifySchemaCompiler } from 'fastify'
+import { HttpError } from './http-error.ts'
 import { type HttpPart, validationError } from './validation-error.ts'
 
 /** Keywords an app's schema may carry besides JSON Schema's own; validation-error.ts reads them. */
@@ -32,14 +33,33 @@ export function requestValidatorCompiler(): FastifySchemaCompiler<AnySchema> {
     const part = (httpPart ?? 'body') as HttpPart
     const validate = (part === 'body' ? asSent : fromText).compile(schema)
     return (data: unknown) => {
-      // `?limit=` says nothing: the parameter is absent, and its default (if any) applies.
-      if (part === 'querystring') dropEmptyValues(data)
+      if (part === 'querystring') {
+        // `?limit=` says nothing: the parameter is absent, and its default (if any) applies.
+        dropEmptyValues(data)
+        const repeated = repeatedParameter(data, schema)
+        if (repeated !== undefined) return { error: repeated }
+      }
       // Reading text as a number rewrites the request's values in place: keep them as sent.
       const sent = part !== 'body' && data !== null && typeof data === 'object' ? { ...data } : data
       if (validate(data)) return true
       return { error: validationError(validate.errors?.[0], schema, part, sent) }
     }
   }
+}
+
+/**
+ * `?q=a&q=b` arrives as an array: unless the schema asks for one, that is a 400 naming the parameter
+ * (Ajv's own words would be "must be string", which hides what happened).
+ */
+function repeatedParameter(query: unknown, schema: unknown): HttpError | undefined {
+  if (query === null || typeof query !== 'object') return undefined
+  const root = (schema ?? {}) as { properties?: Record<string, { type?: unknown }>; errorCode?: unknown }
+  for (const [name, value] of Object.entries(query)) {
+    if (!Array.isArray(value) || root.properties?.[name]?.type === 'array') continue
+    const code = typeof root.errorCode === 'string' ? root.errorCode : 'E_VALIDATION'
+    return new HttpError(400, code, `query parameter ${name} is given ${value.length} times: give it once`)
+  }
+  return undefined
 }
 
 function dropEmptyValues(query: unknown): void {

@@ -50,6 +50,10 @@ export function validationError(
   if (error.keyword === 'additionalProperties') {
     const extra = String(error.params.additionalProperty)
     const fields = Object.keys(asSchema(place.schema.properties)).join(', ')
+    if (part === 'querystring' && place.label === '') {
+      const accepted = fields === '' ? 'this endpoint takes no query parameters' : `accepted: ${fields}`
+      return new HttpError(400, place.code, `query parameter ${extra} is not accepted (${accepted})`)
+    }
     const of = place.label === '' ? '' : ` of ${place.label}`
     return new HttpError(
       400,

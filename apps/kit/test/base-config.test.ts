@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, envBoolean, envDuration, loadBaseConfig, redactUrl } from '../src/index.ts'
+import {
+  ConfigError,
+  envBoolean,
+  envDuration,
+  loadBaseConfig,
+  PLACEHOLDER_TOKENS,
+  redactUrl,
+} from '../src/index.ts'
 
 const DEFAULTS = { port: 3999, databasePath: './data/kit.db' }
+const TOKEN = 'a-token-of-forty-characters-0123456789ab'
+const HTTP_DEFAULTS = {
+  trustProxy: 0,
+  rateLimit: { max: 600, windowMs: 60_000 },
+  adminRateLimit: { max: 10, windowMs: 60_000 },
+}
 
 function configError(read: () => unknown): ConfigError {
   try {
@@ -22,6 +35,8 @@ describe('loadBaseConfig', () => {
       databasePath: './data/kit.db',
       adminToken: undefined,
       logLevel: 'info',
+      http: HTTP_DEFAULTS,
+      errorLogIntervalMs: 10_000,
     })
   })
 
@@ -32,8 +47,14 @@ describe('loadBaseConfig', () => {
         HOST: '0.0.0.0',
         REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
         DATABASE_PATH: '/data/x.db',
-        CACHE_ADMIN_TOKEN: 'secret',
+        CACHE_ADMIN_TOKEN: ` ${TOKEN} `,
         LOG_LEVEL: 'warn',
+        TRUST_PROXY: '1',
+        RATE_LIMIT_MAX: '100',
+        RATE_LIMIT_WINDOW: '10s',
+        ADMIN_RATE_LIMIT_MAX: '3',
+        ADMIN_RATE_LIMIT_WINDOW: '1h',
+        ERROR_LOG_INTERVAL: '30s',
       },
       DEFAULTS,
     )
@@ -42,8 +63,14 @@ describe('loadBaseConfig', () => {
       host: '0.0.0.0',
       redisUrl: 'rediss://:pw@redis.internal:6380/2',
       databasePath: '/data/x.db',
-      adminToken: 'secret',
+      adminToken: TOKEN,
       logLevel: 'warn',
+      http: {
+        trustProxy: 1,
+        rateLimit: { max: 100, windowMs: 10_000 },
+        adminRateLimit: { max: 3, windowMs: 3_600_000 },
+      },
+      errorLogIntervalMs: 30_000,
     })
   })
 
@@ -54,6 +81,37 @@ describe('loadBaseConfig', () => {
     const level = configError(() => loadBaseConfig({ LOG_LEVEL: 'loud' }, DEFAULTS))
     expect(level.variable).toBe('LOG_LEVEL')
     expect(level.message).toContain('must be one of fatal, error, warn, info, debug, trace, silent')
+  })
+
+  it('refuses an admin token shorter than 32 characters or equal to a placeholder, never printing it', () => {
+    const short = configError(() => loadBaseConfig({ CACHE_ADMIN_TOKEN: 'hunter2-hunter2' }, DEFAULTS))
+    expect(short.variable).toBe('CACHE_ADMIN_TOKEN')
+    expect(short.message).toBe(
+      'CACHE_ADMIN_TOKEN is 15 characters long, fewer than 32: set a secret of your own, e.g. the output of `openssl rand -hex 32`',
+    )
+    expect(short.message).not.toContain('hunter2')
+    for (const placeholder of PLACEHOLDER_TOKENS) {
+      const error = configError(() =>
+        loadBaseConfig({ CACHE_ADMIN_TOKEN: placeholder.toUpperCase() }, DEFAULTS),
+      )
+      expect(error.message).toContain('is the placeholder')
+    }
+    // The long placeholder of deploy/ passes the length rule: only the placeholder rule stops it.
+    expect(PLACEHOLDER_TOKENS.some((p) => p.length >= 32)).toBe(true)
+    expect(
+      configError(() => loadBaseConfig({ CACHE_ADMIN_TOKEN: `${TOKEN} x` }, DEFAULTS)).message,
+    ).toContain('must not contain whitespace')
+    expect(loadBaseConfig({ CACHE_ADMIN_TOKEN: TOKEN.slice(0, 32) }, DEFAULTS).adminToken).toHaveLength(32)
+  })
+
+  it('names a bad rate limit or proxy setting', () => {
+    expect(configError(() => loadBaseConfig({ RATE_LIMIT_MAX: 'lots' }, DEFAULTS)).message).toBe(
+      'RATE_LIMIT_MAX="lots" must be an integer from 0 to 1000000',
+    )
+    expect(configError(() => loadBaseConfig({ ADMIN_RATE_LIMIT_WINDOW: 'hourly' }, DEFAULTS)).variable).toBe(
+      'ADMIN_RATE_LIMIT_WINDOW',
+    )
+    expect(configError(() => loadBaseConfig({ TRUST_PROXY: 'yes' }, DEFAULTS)).variable).toBe('TRUST_PROXY')
   })
 
   it('rejects a REDIS_URL that is not redis, without printing its password', () => {
@@ -88,8 +146,14 @@ describe('env readers', () => {
     )
   })
 
-  it('masks the password of a URL for logs', () => {
+  it('masks the secrets of a URL for logs: password, a lone user name, secret query parameters', () => {
     expect(redactUrl('redis://:secret@127.0.0.1:6379')).toBe('redis://:***@127.0.0.1:6379')
+    expect(redactUrl('redis://tok3n@127.0.0.1:6379')).toBe('redis://***@127.0.0.1:6379')
+    expect(redactUrl('rediss://thermal:pw@redis:6380/0')).toBe('rediss://thermal:***@redis:6380/0')
+    expect(redactUrl('redis://redis:6379/?password=pw&db=2')).toBe('redis://redis:6379/?password=***&db=2')
+    expect(redactUrl('redis://redis:6379?username=u&token=t&authPass=a')).toBe(
+      'redis://redis:6379?username=u&token=***&authPass=***',
+    )
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379')
     expect(redactUrl('::')).toBe('(unparseable url)')
   })

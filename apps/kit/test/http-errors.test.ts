@@ -64,7 +64,7 @@ describe('requireAdminToken', () => {
     expect(reply.json().code).toBe('E_ADMIN_DISABLED')
   })
 
-  it('answers 401 without a bearer token, 403 with a wrong one, and passes the right one', async () => {
+  it('answers 401 without a bearer token, 401 invalid_token with a wrong one, and passes the right one', async () => {
     app = await adminApp('s3cret')
     const missing = await app.inject('/admin')
     expect(missing.statusCode).toBe(401)
@@ -73,8 +73,13 @@ describe('requireAdminToken', () => {
     const basic = await app.inject({ url: '/admin', headers: { authorization: 'Basic czNjcmV0' } })
     expect(basic.statusCode).toBe(401)
     const wrong = await app.inject({ url: '/admin', headers: { authorization: 'Bearer s3cret-not' } })
-    expect(wrong.statusCode).toBe(403)
-    expect(wrong.json().code).toBe('E_ADMIN_TOKEN_WRONG')
+    expect(wrong.statusCode).toBe(401)
+    expect(wrong.headers['www-authenticate']).toBe('Bearer realm="cache-admin", error="invalid_token"')
+    expect(wrong.json()).toEqual({
+      error: 'Unauthorized',
+      code: 'E_ADMIN_TOKEN_WRONG',
+      message: 'the bearer token is not the admin token',
+    })
     const right = await app.inject({ url: '/admin', headers: { authorization: 'bearer s3cret' } })
     expect(right.statusCode).toBe(200)
     expect(right.json()).toEqual({ ok: true })

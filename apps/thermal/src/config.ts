@@ -15,6 +15,8 @@ export interface Config extends BaseConfig {
   seedSampleRacks: boolean
   /** How often every rack's analysis is warmed (`pause-warming` stops it on every pod); 0: never. */
   warmIntervalMs: number
+  /** Cold computations one pod runs at once; past it, 503 with Retry-After. */
+  maxConcurrentComputations: number
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
@@ -29,5 +31,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     optimizationEvaluations: envInteger(env, 'OPTIMIZATION_EVALUATIONS', 150, 1, 10_000),
     seedSampleRacks: envBoolean(env, 'SEED_SAMPLE_RACKS', false),
     warmIntervalMs: envDuration(env, 'WARM_INTERVAL', '0'),
+    maxConcurrentComputations: envInteger(env, 'MAX_CONCURRENT_COMPUTATIONS', 4, 1, 1_000),
   }
 }

@@ -1,6 +1,7 @@
 import { buildAppServer } from '@strata-cache/app-kit'
 import type { FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
+import { ComputationSlots } from './computation-slots.ts'
 import type { Config } from './config.ts'
 import { openDatabase } from './database.ts'
 import { RackRepository } from './rack-repository.ts'
@@ -21,6 +22,9 @@ export function buildServer(config: Config): FastifyInstance {
     name: 'thermal',
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
+    adminToken: config.adminToken,
+    http: config.http,
+    errorLogIntervalMs: config.errorLogIntervalMs,
     // Grace and a soft timeout let an expired analysis be served stale while a fresh one is computed.
     cache: {
       defaultTtl: config.thermalTtlMs,
@@ -34,7 +38,7 @@ export function buildServer(config: Config): FastifyInstance {
       if (config.seedSampleRacks) seedSampleRacks(db)
       return db
     },
-    routes(app, { resources: db, cache, registry, tracker }) {
+    routes(app, { resources: db, cache, registry, tracker, figures, admin }) {
       const repository = new RackRepository(db)
       const inFlight = new Gauge({
         name: 'thermal_computations_in_flight',
@@ -43,11 +47,12 @@ export function buildServer(config: Config): FastifyInstance {
         registers: [registry],
       })
       for (const kind of ['analysis', 'optimization']) inFlight.set({ kind }, 0)
-      const thermal = new ThermalService(repository, cache, tracker, config, (kind) => {
+      const slots = new ComputationSlots(config.maxConcurrentComputations)
+      const thermal = new ThermalService(repository, cache, tracker, config, slots, (kind) => {
         inFlight.inc({ kind })
         return () => inFlight.dec({ kind })
       })
-      healthRoutes(app, { cache, db, registry, adminToken: config.adminToken })
+      healthRoutes(app, { cache, db, registry, figures, admin })
       // The dashboard, SSE events and control channel; rack writes are announced to every pod.
       const live = thermalLive(app, {
         cache,
@@ -55,6 +60,7 @@ export function buildServer(config: Config): FastifyInstance {
         thermal,
         adminToken: config.adminToken,
         warmIntervalMs: config.warmIntervalMs,
+        admin,
       })
       rackRoutes(app, new RackService(repository, live.racks), thermal)
       specRoutes(app, thermal)

@@ -1,6 +1,8 @@
 import type { CacheStatus, CacheStatusTracker } from '@strata-cache/app-kit'
 import { type Cache, defineKey, hashParams } from '@strata-cache/core'
+import type { ComputationSlots } from './computation-slots.ts'
 import type { Config } from './config.ts'
+import { type ModelParams, roundModelParams } from './model-params.ts'
 import { type OptimizationResult, optimizePlacement } from './placement-optimizer.ts'
 import type { RackRepository, SpecMatch } from './rack-repository.ts'
 import { FINE_MODEL, runCooperatively, solveThermal, type ThermalResult } from './thermal-model.ts'
@@ -15,11 +17,7 @@ export function rackTag(rackId: number): string {
   return `rack:${rackId}`
 }
 
-/** Analysis parameters a caller may change: supply air and hotspot threshold, in °C. */
-export interface ModelParams {
-  supplyC: number
-  thresholdC: number
-}
+export type { ModelParams } from './model-params.ts'
 
 export interface Cached<T> {
   value: T
@@ -57,11 +55,16 @@ export class ThermalService {
     private readonly cache: Cache,
     private readonly tracker: CacheStatusTracker,
     private readonly config: Config,
+    private readonly slots: ComputationSlots,
     private readonly onComputation: ComputationHook = () => () => {},
   ) {}
 
-  /** Inlet temperature per unit, hotspots and heat load; hundreds of ms cold, cached THERMAL_TTL. */
-  analysis(rackId: number, params: ModelParams): Promise<Cached<ThermalAnalysis>> {
+  /**
+   * Inlet temperature per unit, hotspots and heat load; hundreds of ms cold, cached THERMAL_TTL.
+   * The parameters are rounded to 0.1 °C first (see {@link roundModelParams}).
+   */
+  analysis(rackId: number, requested: ModelParams): Promise<Cached<ThermalAnalysis>> {
+    const params = roundModelParams(requested)
     const key = thermalKey({ rackId, hash: hashParams(params) })
     return this.tracker.observe(key, () =>
       this.cache.getOrSet(
@@ -87,8 +90,9 @@ export class ThermalService {
     )
   }
 
-  /** A better placement of the rack's devices; seconds cold, cached OPTIMIZATION_TTL. */
-  optimization(rackId: number, params: ModelParams): Promise<Cached<RackOptimization>> {
+  /** A better placement of the rack's devices; seconds cold, cached OPTIMIZATION_TTL; parameters rounded as for the analysis. */
+  optimization(rackId: number, requested: ModelParams): Promise<Cached<RackOptimization>> {
+    const params = roundModelParams(requested)
     const key = optimizationKey({ rackId, hash: hashParams(params) })
     return this.tracker.observe(key, () =>
       this.cache.getOrSet(
@@ -127,13 +131,16 @@ export class ThermalService {
     )
   }
 
-  private async computing<T>(kind: ComputationKind, rackId: number, compute: () => Promise<T>): Promise<T> {
-    const done = this.onComputation(kind, rackId)
-    try {
-      return await compute()
-    } finally {
-      done()
-    }
+  /** Runs a cold computation in one of the pod's slots (503 when none is free). */
+  private computing<T>(kind: ComputationKind, rackId: number, compute: () => Promise<T>): Promise<T> {
+    return this.slots.run(async () => {
+      const done = this.onComputation(kind, rackId)
+      try {
+        return await compute()
+      } finally {
+        done()
+      }
+    })
   }
 
   /**

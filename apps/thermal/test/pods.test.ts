@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonBody, type Pod, startPods } from './pods.ts'
 
 // Three pods, one Redis (with a password, as in compose), one database file: L1 + L2 + bus.
-const TOKEN = 'pods-admin-token'
+const TOKEN = 'pods-admin-token-0123456789abcdef0123'
 let dir: string
 let redis: RedisServer
 let pods: Pod[]

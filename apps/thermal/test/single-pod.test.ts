@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jsonBody, type Pod, startPod } from './pods.ts'
 
 // The embedded default: no REDIS_URL, so the cache is memory only. One pod, one database file.
-const TOKEN = 'test-admin-token-123'
+const TOKEN = 'test-admin-token-0123456789abcdef0123'
 let dir: string
 let pod: Pod
 
@@ -208,18 +208,19 @@ describe('cache stats, admin and metrics', () => {
     expect(body.cache.used_memory_bytes).toBeGreaterThan(0)
   })
 
-  it('refuses the admin endpoints without a token (401) and with a wrong one (403)', async () => {
+  it('refuses the admin endpoints without a token and with a wrong one (401 both)', async () => {
     expect((await pod.get('/health/cache/clear', { method: 'POST' })).status).toBe(401)
     const wrong = await pod.get('/health/cache/clear', {
       method: 'POST',
       headers: { authorization: 'Bearer nope' },
     })
-    expect(wrong.status).toBe(403)
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('www-authenticate')).toBe('Bearer realm="cache-admin", error="invalid_token"')
     const wrongInvalidate = await pod.get('/health/cache/invalidate/thermal:*', {
       method: 'DELETE',
       headers: { authorization: `Bearer ${TOKEN}x` },
     })
-    expect(wrongInvalidate.status).toBe(403)
+    expect(wrongInvalidate.status).toBe(401)
     const basic = await pod.get('/health/cache/clear', {
       method: 'POST',
       headers: { authorization: `Basic ${TOKEN}` },

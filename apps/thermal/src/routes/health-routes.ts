@@ -1,9 +1,10 @@
 import {
+  type AdminRouteOptions,
+  type CacheFigures,
   cacheStatsBody,
   clearCache,
   invalidatePattern,
   metricsHandler,
-  requireAdminToken,
   tierSummary,
 } from '@strata-cache/app-kit'
 import type { Cache } from '@strata-cache/core'
@@ -11,13 +12,15 @@ import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Db } from '../database.ts'
 
-/** Liveness, details, cache figures and the token-protected cache admin endpoints. */
+/**
+ * Liveness, details, cache figures and the token-protected cache admin endpoints. The anonymous
+ * ones read Redis's figures through `figures`: at most once a second, whoever asks.
+ */
 export function healthRoutes(
   app: FastifyInstance,
-  deps: { cache: Cache; db: Db; registry: Registry; adminToken: string | undefined },
+  deps: { cache: Cache; db: Db; registry: Registry; figures: CacheFigures; admin: AdminRouteOptions },
 ): void {
-  const { cache, db, registry } = deps
-  const admin = requireAdminToken(deps.adminToken)
+  const { cache, db, registry, figures, admin } = deps
 
   // Liveness: the process answers. Nothing external is checked, so a Redis outage never restarts pods.
   app.get('/health', async () => ({ status: 'ok' }))
@@ -30,7 +33,7 @@ export function healthRoutes(
     } catch (error) {
       database = { status: 'down', message: String(error) }
     }
-    const [health, stats] = await Promise.all([cache.health(), cache.stats()])
+    const [health, stats] = await Promise.all([figures.health(), figures.stats()])
     const status = database.status === 'down' || health.status === 'down' ? 'down' : health.status
     return reply.code(status === 'down' ? 503 : 200).send({
       status,
@@ -41,18 +44,14 @@ export function healthRoutes(
     })
   })
 
-  app.get('/health/cache/stats', async () => cacheStatsBody(cache))
+  app.get('/health/cache/stats', async () => cacheStatsBody(cache, await figures.stats()))
 
-  app.post('/health/cache/clear', { onRequest: admin }, async () => clearCache(cache))
+  app.post('/health/cache/clear', admin, async () => clearCache(cache))
 
-  app.delete<{ Params: { pattern: string } }>(
-    '/health/cache/invalidate/:pattern',
-    { onRequest: admin },
-    async (request) => {
-      const { pattern } = request.params
-      return invalidatePattern(cache, pattern)
-    },
-  )
+  app.delete<{ Params: { pattern: string } }>('/health/cache/invalidate/:pattern', admin, async (request) => {
+    const { pattern } = request.params
+    return invalidatePattern(cache, pattern)
+  })
 
   app.get('/metrics', metricsHandler(registry))
 }

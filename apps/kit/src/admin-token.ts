@@ -1,0 +1,43 @@
+import { ConfigError } from './config-error.ts'
+import { envText } from './env-readers.ts'
+
+/** The fewest characters an admin token may have: 32 random characters are beyond guessing. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32
+
+/**
+ * Values the examples show (deploy/, READMEs): a service started with one of them would be open to
+ * anyone who read the examples, so they are refused like a short token.
+ */
+export const PLACEHOLDER_TOKENS: readonly string[] = [
+  'change-me',
+  'change-me-too',
+  'changeme',
+  'replace-with-the-output-of-openssl-rand-hex-32',
+]
+
+/**
+ * `CACHE_ADMIN_TOKEN`: unset means the admin endpoints are disabled. A token shorter than 32
+ * characters, with whitespace, or equal to an example's placeholder is a ConfigError (the process
+ * refuses to start); the message never repeats the token.
+ */
+export function envAdminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = envText(env, 'CACHE_ADMIN_TOKEN')
+  if (token === undefined) return undefined
+  const advice = 'set a secret of your own, e.g. the output of `openssl rand -hex 32`'
+  if (PLACEHOLDER_TOKENS.includes(token.toLowerCase())) {
+    throw new ConfigError(
+      'CACHE_ADMIN_TOKEN',
+      `CACHE_ADMIN_TOKEN is the placeholder ${JSON.stringify(token)} from the examples: ${advice}`,
+    )
+  }
+  if (/\s/.test(token)) {
+    throw new ConfigError('CACHE_ADMIN_TOKEN', `CACHE_ADMIN_TOKEN must not contain whitespace: ${advice}`)
+  }
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(
+      'CACHE_ADMIN_TOKEN',
+      `CACHE_ADMIN_TOKEN is ${token.length} characters long, fewer than ${MIN_ADMIN_TOKEN_LENGTH}: ${advice}`,
+    )
+  }
+  return token
+}
