@@ -1,3 +1,5 @@
+export type { AclRedis, AclUser } from './acl-redis.ts'
+export { ACL_PASSWORDS, startAclRedis } from './acl-redis.ts'
 export type { Browser, Page } from './browser.ts'
 export { CHROMIUM_PATH, hasChromium, launchChromium, openLivePage, screenshotPage } from './browser.ts'
 export { buildApp } from './build-app.ts'
