@@ -2,6 +2,7 @@
  * `pnpm demo`: the thermal service on the embedded default (memory-only cache, no Redis), seeded
  * with sample racks, in the foreground until Ctrl-C.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildThermal, freePort, ROOT, startThermal } from './demo-support.ts'
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
   buildThermal()
   const dataDir = join(ROOT, '.tmp', 'demo')
   mkdirSync(dataDir, { recursive: true })
-  const token = process.env.CACHE_ADMIN_TOKEN ?? 'demo-admin-token'
+  // The app refuses a token under 32 characters: a fresh one per run unless one is given.
+  const token = process.env.CACHE_ADMIN_TOKEN ?? randomBytes(16).toString('hex')
   const port = await freePort(Number(process.env.PORT ?? 3001))
   const pod = await startThermal(
     'thermal',
