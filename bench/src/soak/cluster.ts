@@ -76,32 +76,44 @@ export interface SoakCluster {
    * breaker closed, the bus connected and no L2 repair pending; else what is not (e.g. `A: breaker 2`).
    */
   podsUnsettled(): Promise<string | undefined>
-  /** Runs one command on a fresh direct connection (never through the proxy), bounded in time. */
-  command(args: string[]): Promise<unknown>
+  /** Runs `use` with one direct connection (never through the proxy), 2 s per command, then closes it. */
+  withAdmin<T>(use: (command: (args: string[]) => Promise<unknown>) => Promise<T>): Promise<T>
   /** `CLIENT KILL TYPE pubsub`: how many subscriber connections went. */
   killPubsubClients(): Promise<number>
   /** Stops the pods, the proxy and Redis, by pid; keeps the directory when `keepDir`. Idempotent. */
   stop(keepDir: boolean): Promise<void>
 }
 
-/** Runs one command on a fresh direct connection (never through the proxy), bounded in time. */
-async function adminCommand(redis: RedisServer, args: string[]): Promise<unknown> {
+/**
+ * Runs `use` with one fresh direct connection (never through the proxy), each command bounded by
+ * `timeoutMs`, and closes it.
+ */
+async function withAdmin<T>(
+  redis: RedisServer,
+  timeoutMs: number,
+  use: (command: (args: string[]) => Promise<unknown>) => Promise<T>,
+): Promise<T> {
   const client = new Redis({
     host: redis.host,
     port: redis.port,
     lazyConnect: true,
-    connectTimeout: 500,
-    commandTimeout: 500,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   })
   client.on('error', () => {})
   try {
     await client.connect()
-    return await client.call(args[0]!, ...args.slice(1))
+    return await use((args) => client.call(args[0]!, ...args.slice(1)))
   } finally {
     client.disconnect()
   }
+}
+
+/** One command on its own connection, bounded in time. */
+function adminCommand(redis: RedisServer, args: string[]): Promise<unknown> {
+  return withAdmin(redis, 500, (command) => command(args))
 }
 
 /** The cache gauges of one pod that say it is not back yet, or [] when it is. */
@@ -214,7 +226,7 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
         return undefined
       }
     },
-    command: (args) => adminCommand(server, args),
+    withAdmin: (use) => withAdmin(server, 2_000, use),
     async podsUnsettled() {
       const views = await Promise.all(pods.map(async (pod) => [pod.name, await unsettled(pod)] as const))
       const wrong = views.filter(([, list]) => list.length > 0)

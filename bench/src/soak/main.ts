@@ -20,7 +20,14 @@ import { type L2Snapshot, probeMetric } from './l2-probe.ts'
 import { LoadGenerator } from './load.ts'
 import { parseSoakArgs, type SoakOptions } from './options.ts'
 import { Prng } from './prng.ts'
-import { appendToSoakFile, figuresTable, parsePodLog, type RunInfo, runSection, timeline } from './report.ts'
+import {
+  appendToSoakFile,
+  figuresTable,
+  parsePodLog,
+  type RunInfo,
+  runSection,
+  steadyStaleLines,
+} from './report.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const SOAK_FILE = join(ROOT, 'bench', 'SOAK.md')
@@ -157,10 +164,14 @@ async function main(): Promise<number> {
       if (faults?.active !== false || snapshots.length >= 30) return
       if (clock() - (lastProbe.get(read.metric) ?? -Infinity) < 2_000) return
       lastProbe.set(read.metric, clock())
-      probeMetric((args) => cluster.command(args), read.metric, user, clock()).then(
-        (snapshot) => snapshots.push(snapshot),
-        () => {},
-      )
+      const at = clock()
+      cluster
+        .withAdmin((command) => probeMetric(command, read.metric, user, at))
+        .then(
+          (snapshot) => snapshots.push(snapshot),
+          (error: unknown) =>
+            say(`  probe of ${read.metric} at ${(at / 1000).toFixed(2)} s failed: ${String(error)}`),
+        )
     }
     say(
       `load: ${options.rate} req/s, ${Math.round(options.writeShare * 100)} % writes, ${options.keys} metrics, ${options.durationMs / 1000} s; ${subscribers} bus subscribers`,
@@ -217,7 +228,7 @@ async function main(): Promise<number> {
     say()
     say(figuresTable(verdict))
     say()
-    for (const stale of verdict.staleSteady.slice(0, 10)) say(`STALE ${timeline(stale, info)}\n`)
+    if (verdict.staleSteady.length > 0) say(steadyStaleLines(verdict.staleSteady, info).join('\n'))
     for (const pod of dead) say(`pod ${pod.name} exited during the run:\n${pod.child.output().slice(-2_000)}`)
     const section = runSection(info, verdict, pass)
     if (options.dry) say(section)
@@ -232,6 +243,7 @@ async function main(): Promise<number> {
           options,
           epochMs,
           stalls: load.stalls,
+          snapshots,
           windows: faults.windows,
           writes: load.writes,
           reads: load.reads,

@@ -164,7 +164,7 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
     last = { text, count: 1, entry }
   }
   events.sort((a, b) => a[0] - b[0])
-  const shown = events.slice(0, 60)
+  const shown = events.slice(0, 30)
   const snapshot = info.snapshots.find(
     (x) => x.metric === read.metric && x.at >= read.end - 1 && x.at <= read.end + 3_000,
   )
@@ -209,6 +209,53 @@ export function writerL2Errors(stale: StaleRead, info: RunInfo): string[] {
     .map((log) => log.text)
 }
 
+/** What Redis held, just after the first stale read of a group, for the aggregates that were behind. */
+function probeSummary(stale: StaleRead, info: RunInfo): string {
+  const { read } = stale
+  const snapshot = info.snapshots.find(
+    (x) => x.metric === read.metric && x.at >= read.end - 1 && x.at <= read.end + 3_000,
+  )
+  if (snapshot === undefined) return '-'
+  const behind = snapshot.entries.filter((e) => (e.version ?? 0) < read.expected)
+  if (behind.length === 0) return `no entry behind (${snapshot.entries.length} entries)`
+  return behind
+    .map((e) => {
+      const written = e.createdAt === undefined ? '?' : s(e.createdAt - info.epochMs)
+      const sets = e.inMetricTagSet && e.inUserTagSet ? 'in its tag sets' : '**not in its tag sets**'
+      return `${e.filters} v${e.version} written ${written}, ${sets}`
+    })
+    .join('; ')
+}
+
+/** Steady-state stale reads grouped by the write they missed, and the timeline of the first few. */
+export function steadyStaleLines(stale: readonly StaleRead[], info: RunInfo): string[] {
+  if (stale.length === 0) return ['Steady-state stale reads: none.', '']
+  const groups = new Map<WriteRecord | undefined, StaleRead[]>()
+  const byStart = [...stale].sort((a, b) => a.read.start - b.read.start)
+  for (const entry of byStart) groups.set(entry.missed, [...(groups.get(entry.missed) ?? []), entry])
+  const early = byStart.filter((x) => x.ageMs <= BUS_IN_FLIGHT_MS).length
+  const afterL2Error = stale.filter((x) => writerL2Errors(x, info).length > 0).length
+  const lines = [
+    `Steady-state stale reads: ${stale.length}, behind ${groups.size} acknowledged write(s). ${early} were sent within ${BUS_IN_FLIGHT_MS} ms of the missed write's acknowledgement (its notice may still have been on its way through the bus), ${stale.length - early} later; for ${afterL2Error} the writing pod logged an L2 failure (command timeout, open breaker) while the write was in flight, with no fault injected.`,
+    '',
+    '| missed write | acked | stale reads | pods | first to last stale read | longest behind | writer logged | Redis just after the first |',
+    '|---|---:|---:|---|---|---:|---|---|',
+  ]
+  for (const [missed, reads] of groups) {
+    const first = reads[0]!
+    const pods = [...new Set(reads.map((x) => x.read.pod))].sort().join(' ')
+    const variants = [...new Set(reads.map((x) => x.read.variant))].sort().join(', ')
+    const l2 = writerL2Errors(first, info)[0]?.slice(0, 80) ?? '-'
+    lines.push(
+      `| ${first.read.metric} v${missed?.version ?? '?'} via ${missed?.pod ?? '?'} (${variants}) | ${missed === undefined ? '?' : s(missed.end)} | ${reads.length} | ${pods} | ${s(first.read.start)} to ${s(reads.at(-1)!.read.start)} | ${s(Math.max(...reads.map((x) => x.ageMs)))} | ${l2} | ${probeSummary(first, info)} |`,
+    )
+  }
+  lines.push('', 'The first stale read behind each of the first three writes:', '', '```')
+  for (const reads of [...groups.values()].slice(0, 3)) lines.push(timeline(reads[0]!, info), '')
+  lines.push('```', '')
+  return lines
+}
+
 /** The run section of bench/SOAK.md. */
 export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): string {
   const { options } = info
@@ -229,18 +276,7 @@ export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): 
     windowsTable(info, verdict),
     '',
   ]
-  if (verdict.staleSteady.length === 0) lines.push('Steady-state stale reads: none.', '')
-  else {
-    const afterTimeout = verdict.staleSteady.filter((stale) => writerL2Errors(stale, info).length > 0).length
-    lines.push(
-      `Steady-state stale reads: ${verdict.staleSteady.length}; ${verdict.staleSteady.filter((x) => x.ageMs <= BUS_IN_FLIGHT_MS).length} of them sent within ${BUS_IN_FLIGHT_MS} ms of the missed write's acknowledgement (its notice may still be on its way through the bus), ${verdict.staleSteady.filter((x) => x.ageMs > BUS_IN_FLIGHT_MS).length} later; for ${afterTimeout} of them the writing pod logged an L2 failure (command timeout, open breaker) while the write was in flight, with no fault injected.`,
-      '',
-      '```',
-    )
-    for (const stale of verdict.staleSteady.slice(0, 10)) lines.push(timeline(stale, info), '')
-    if (verdict.staleSteady.length > 10) lines.push(`... ${verdict.staleSteady.length - 10} more`)
-    lines.push('```', '')
-  }
+  lines.push(...steadyStaleLines(verdict.staleSteady, info))
   if (verdict.lost.length > 0) {
     lines.push(
       `Lost writes: ${verdict.lost.map((w) => `${w.metric} v${w.version} via ${w.pod} acked ${s(w.end)}`).join('; ')}.`,
