@@ -23,6 +23,8 @@ export class BusSubscriber {
   private generation = 0
   private heartbeatTimer: NodeJS.Timeout | undefined
   private readyWaiters: (() => void)[] = []
+  /** performance.now() of the last message this connection delivered (any channel): proof it is alive. */
+  private lastHeard = 0
 
   constructor(
     /** The subscriber connection (RedisBus lends it to AppChannels). */
@@ -34,6 +36,7 @@ export class BusSubscriber {
     connection.on('ready', () => void this.onReady())
     connection.on('close', () => this.onDown('connection closed'))
     connection.on('message', (from: string, message: string) => {
+      this.lastHeard = performance.now()
       if (from === this.channel) handlers.message(message)
     })
     // Connection errors surface as state changes ('disconnected'); without a listener ioredis logs them.
@@ -58,6 +61,8 @@ export class BusSubscriber {
         this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter)
         resolve(false)
       }, timeoutMs)
+      // A wait for the bus must not keep the process alive by itself.
+      timer.unref()
       this.readyWaiters.push(waiter)
     })
   }
@@ -100,11 +105,21 @@ export class BusSubscriber {
       if (!this.connected) return
       const generation = this.generation
       let answered = false
-      const timer = setTimeout(() => {
+      // The reply waits behind every message queued before it: while messages keep arriving the
+      // server is alive (a flood on the channel must not read as a drop), so the deadline moves on.
+      let since = performance.now()
+      const check = () => {
         if (answered || generation !== this.generation) return
+        if (this.lastHeard > since) {
+          since = performance.now()
+          timer = setTimeout(check, this.heartbeatMs)
+          timer.unref()
+          return
+        }
         this.onDown(`no answer to PING within ${this.heartbeatMs} ms`)
         this.connection.disconnect(true)
-      }, this.heartbeatMs)
+      }
+      let timer = setTimeout(check, this.heartbeatMs)
       timer.unref()
       this.connection.ping().then(
         () => {

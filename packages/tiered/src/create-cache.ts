@@ -28,7 +28,7 @@ export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   l1?: Omit<MemoryStoreOptions, 'now'>
   /** L2 (RedisStore) options other than url, prefix and now. @default {} */
   redis?: Omit<RedisStoreOptions, 'url' | 'prefix' | 'now'>
-  /** Bus (RedisBus) options other than url and prefix: instanceId, heartbeat, maxPending, commandTimeout. @default {} */
+  /** Bus (RedisBus) options other than url and prefix: instanceId, heartbeat, maxPending, commandTimeout, secret (signs the bus's messages). @default {} */
   bus?: Omit<RedisBusOptions, 'url' | 'prefix'>
   /** While the bus is down, L1 entries are served at most this long. @default '5s' */
   degradedL1Ttl?: Duration

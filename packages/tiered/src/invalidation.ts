@@ -29,6 +29,8 @@ export interface BusCounters {
   received: number
   /** Malformed or foreign-version messages ignored. */
   dropped: number
+  /** Messages refused for a missing or wrong signature (only with a `secret`; see RedisBusOptions). */
+  rejected: number
   /** Gaps seen in another pod's sequence numbers (each one purges L1). */
   gaps: number
   /** Times the subscriber connection came back after a drop (each one purges L1). */

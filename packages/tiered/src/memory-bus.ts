@@ -71,7 +71,14 @@ export class MemoryBus implements InvalidationBus {
   private readonly incoming = new SequenceTracker()
   private readonly queue: PublishQueue
   private readonly member: HubMember
-  private readonly stats: BusCounters = { sent: 0, received: 0, dropped: 0, gaps: 0, reconnects: 0 }
+  private readonly stats: BusCounters = {
+    sent: 0,
+    received: 0,
+    dropped: 0,
+    rejected: 0,
+    gaps: 0,
+    reconnects: 0,
+  }
   private seq = 0
   private connected: boolean
   private closed = false

@@ -3,6 +3,7 @@ import { assertKnownOptions } from '@strata-cache/core/internal'
 import { validatePrefix } from '@strata-cache/redis/internal'
 import type { RedisOptions } from 'ioredis'
 import { isValidInstanceId } from './bus-message.ts'
+import { MIN_SECRET_LENGTH } from './bus-signature.ts'
 
 /** Options of {@link RedisBus}. Give `url`, `redisOptions`, or both. */
 export interface RedisBusOptions {
@@ -34,6 +35,15 @@ export interface RedisBusOptions {
   commandTimeout?: Duration
   /** Hand invalidations synchronously to other buses of this process on the same url and channel. @default true */
   localDelivery?: boolean
+  /**
+   * Shared secret (at least 16 characters; use 32 random ones) that signs every message
+   * (HMAC-SHA256): messages without a valid signature are dropped, counted (`rejected`) and reported
+   * once per `rejectionReportInterval`. A list rotates: the first signs, any verifies. Every pod on
+   * the channel needs it. @default none: messages are neither signed nor checked
+   */
+  secret?: string | readonly string[]
+  /** With a `secret`: refused messages are reported as one `dropped` state event per this interval, at most. @default '5s' */
+  rejectionReportInterval?: Duration
 }
 
 export const REDIS_BUS_OPTIONS = [
@@ -46,6 +56,8 @@ export const REDIS_BUS_OPTIONS = [
   'heartbeat',
   'commandTimeout',
   'localDelivery',
+  'secret',
+  'rejectionReportInterval',
 ] as const
 
 /** Options after defaults and checks. */
@@ -58,6 +70,9 @@ export interface ResolvedRedisBusOptions {
   heartbeatMs: number
   commandTimeoutMs: number
   localDelivery: boolean
+  /** The secrets, signing one first; undefined without `secret`. */
+  secrets: readonly string[] | undefined
+  rejectionReportIntervalMs: number
   /** The server and channel, as the in-process peer registry tells buses apart. */
   scope: string
 }
@@ -110,6 +125,27 @@ export function resolveRedisBusOptions(
     heartbeatMs: parseDuration(options.heartbeat ?? '1s', 'heartbeat'),
     commandTimeoutMs: parseDuration(options.commandTimeout ?? '250ms', 'commandTimeout'),
     localDelivery: options.localDelivery !== false,
+    secrets: resolveSecrets(options.secret),
+    rejectionReportIntervalMs: parseDuration(
+      options.rejectionReportInterval ?? '5s',
+      'rejectionReportInterval',
+    ),
     scope: `${server}|${prefix}bus`,
   }
+}
+
+function resolveSecrets(secret: RedisBusOptions['secret']): readonly string[] | undefined {
+  if (secret === undefined) return undefined
+  const secrets = typeof secret === 'string' ? [secret] : secret
+  if (
+    !Array.isArray(secrets) ||
+    secrets.length === 0 ||
+    secrets.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)
+  ) {
+    throw new CacheOptionError(
+      `RedisBus: option "secret" must be a string of at least ${MIN_SECRET_LENGTH} characters, or a non-empty list of them (the first signs)`,
+      { option: 'secret' },
+    )
+  }
+  return Object.freeze([...secrets])
 }

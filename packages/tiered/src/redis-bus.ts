@@ -10,6 +10,8 @@ import {
   decodeBusMessage,
   encodeBusMessage,
 } from './bus-message.ts'
+import { BusRejections, type RejectionReport } from './bus-rejections.ts'
+import { BusSigner, SIGNED_HEAD_LENGTH } from './bus-signature.ts'
 import { BusSubscriber } from './bus-subscriber.ts'
 import type {
   BusCounters,
@@ -28,6 +30,8 @@ import { OutgoingSequences, SequenceTracker } from './sequence-tracker.ts'
  * Invalidation bus over Redis pub/sub: a subscriber connection of its own (see BusSubscriber) and a
  * publisher. Tracks each sender's sequence numbers to detect lost messages, and reports every drop
  * of the subscriber connection (close, or a missed heartbeat) so the tiered store can distrust its L1.
+ * With a `secret`, signs every message it sends and drops every one it receives without a valid
+ * signature (see BusSigner): whoever can PUBLISH on Redis but lacks the secret changes nothing.
  */
 export class RedisBus implements InvalidationBus {
   readonly instanceId: string
@@ -43,7 +47,17 @@ export class RedisBus implements InvalidationBus {
   private readonly outgoing = new OutgoingSequences()
   private readonly queue: PublishQueue
   private readonly peers: LocalPeers | undefined
-  private readonly stats: BusCounters = { sent: 0, received: 0, dropped: 0, gaps: 0, reconnects: 0 }
+  private readonly stats: BusCounters = {
+    sent: 0,
+    received: 0,
+    dropped: 0,
+    rejected: 0,
+    gaps: 0,
+    reconnects: 0,
+  }
+  /** With a secret: signs what we send, checks what we receive. */
+  private readonly signer: BusSigner | undefined
+  private readonly rejections: BusRejections | undefined
   private everConnected = false
   private closed = false
   /** How our own messages begin, on the bus's connection and on a store's (see onMessage). */
@@ -56,6 +70,12 @@ export class RedisBus implements InvalidationBus {
     this.channel = `${this.prefix}bus`
     // `1|<id>|` on the bus's connection, `1|<id>~` on any of its store's (see busSender).
     this.ownHeads = [busMessageHead(this.instanceId), `${BUS_PROTOCOL_VERSION}|${this.instanceId}~`]
+    if (resolved.secrets !== undefined) {
+      this.signer = new BusSigner(resolved.secrets, this.channel)
+      this.rejections = new BusRejections(resolved.rejectionReportIntervalMs, (report) =>
+        this.reportRejections(report),
+      )
+    }
 
     const { Redis } = loadIoredis()
     const connect = (extra: RedisOptions): Redis => {
@@ -125,7 +145,7 @@ export class RedisBus implements InvalidationBus {
     return {
       followUp: ({ client, id }: WriteConnection) => {
         const message = encodeBusMessage(this.instanceId, this.outgoing.next(id), invalidation, id)
-        return client.publish(this.channel, message)
+        return client.publish(this.channel, this.seal(message))
       },
       settled: (published) => {
         if (this.closed || published === 'deferred') return Promise.resolve()
@@ -167,6 +187,7 @@ export class RedisBus implements InvalidationBus {
     if (this.closed) return
     await this.queue.close()
     this.closed = true
+    this.rejections?.close()
     this.peers?.leave()
     this.subscriber.close()
     this.client.disconnect()
@@ -178,7 +199,7 @@ export class RedisBus implements InvalidationBus {
     const message = encodeBusMessage(this.instanceId, this.outgoing.next(), invalidation)
     // This tick's PUBLISHes (concurrent writes finishing together) leave in one socket write.
     corkUntilNextTick(this.client)
-    return this.client.publish(this.channel, message).then((n) => {
+    return this.client.publish(this.channel, this.seal(message)).then((n) => {
       this.stats.sent++
       return n
     })
@@ -192,9 +213,36 @@ export class RedisBus implements InvalidationBus {
     this.listeners.emit({ type: 'state', state: 'connected' })
   }
 
-  private onMessage(message: string): void {
-    // Redis hands every message back to its sender too: skip our own before decoding it.
-    if (message.startsWith(this.ownHeads[0]) || message.startsWith(this.ownHeads[1])) return
+  /** What goes on the wire: the message, in its signed envelope when there is a secret. */
+  private seal(message: string): string {
+    return this.signer === undefined ? message : this.signer.seal(message)
+  }
+
+  /** One refused-messages report (at most one per interval, see BusRejections) as a `dropped` state event. */
+  private reportRejections(report: RejectionReport): void {
+    const window = report.windowMs === 0 ? '' : ` in the last ${report.windowMs} ms`
+    this.listeners.emit({
+      type: 'state',
+      state: 'dropped',
+      reason: `rejected ${report.count} message(s) without a valid signature${window} (unsigned ${report.unsigned}, wrong signature ${report.wrongSignature}); none was applied`,
+      dropped: this.stats.rejected,
+    })
+  }
+
+  private onMessage(envelope: string): void {
+    // Redis hands every message back to its sender too: skip our own before checking or decoding it.
+    const at = this.signer === undefined ? 0 : SIGNED_HEAD_LENGTH
+    if (envelope.startsWith(this.ownHeads[0], at) || envelope.startsWith(this.ownHeads[1], at)) return
+    let message = envelope
+    if (this.signer !== undefined) {
+      const opened = this.signer.open(envelope)
+      if (!opened.ok) {
+        this.stats.rejected++
+        this.rejections?.reject(opened.reason)
+        return
+      }
+      message = opened.message
+    }
     const decoded = decodeBusMessage(message)
     if (!decoded.ok) {
       this.stats.dropped++
