@@ -167,6 +167,9 @@ export function attachOpenTelemetryMetrics(
     dropped: meter.createObservableCounter('cache.bus.messages.dropped', {
       description: 'Invalidation messages dropped (malformed, or lost while disconnected)',
     }),
+    rejected: meter.createObservableCounter('cache.bus.messages.rejected', {
+      description: 'Invalidation messages refused for a missing or wrong signature (a bus with a secret)',
+    }),
     gaps: meter.createObservableCounter('cache.bus.gaps', {
       description: 'Sequence gaps detected on the bus',
     }),
@@ -229,7 +232,7 @@ export function attachOpenTelemetryMetrics(
         if (value !== undefined) result.observe(repairs, value, { ...attributes, outcome })
       }
       if (t.bus !== undefined) {
-        for (const field of ['sent', 'received', 'dropped', 'gaps', 'reconnects'] as const) {
+        for (const field of ['sent', 'received', 'dropped', 'rejected', 'gaps', 'reconnects'] as const) {
           const value = t.bus[field]
           if (value !== undefined) result.observe(bus[field], value, { cache: name })
         }

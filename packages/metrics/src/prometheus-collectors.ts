@@ -65,6 +65,7 @@ export function createShared(
     'cache_bus_messages_sent_total',
     'cache_bus_messages_received_total',
     'cache_bus_messages_dropped_total',
+    'cache_bus_messages_rejected_total',
     'cache_bus_gaps_total',
     'cache_bus_reconnects_total',
     'cache_l2_repairs_pending',
@@ -140,7 +141,7 @@ export function createShared(
   const busCounter = (
     base: string,
     help: string,
-    field: 'sent' | 'received' | 'dropped' | 'gaps' | 'reconnects',
+    field: 'sent' | 'received' | 'dropped' | 'rejected' | 'gaps' | 'reconnects',
   ) =>
     new prom.Counter({
       name: n(base),
@@ -271,6 +272,11 @@ export function createShared(
       'cache_bus_messages_dropped_total',
       'Invalidation messages dropped (malformed, or lost while disconnected)',
       'dropped',
+    ),
+    busCounter(
+      'cache_bus_messages_rejected_total',
+      'Invalidation messages refused for a missing or wrong signature (a bus with a secret): forged, or a pod without the secret',
+      'rejected',
     ),
     busCounter(
       'cache_bus_gaps_total',

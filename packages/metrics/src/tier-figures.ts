@@ -12,6 +12,8 @@ export interface BusFigures {
   sent?: number
   received?: number
   dropped?: number
+  /** Messages refused for a missing or wrong signature (a bus with a secret). */
+  rejected?: number
   gaps?: number
   reconnects?: number
 }
@@ -37,7 +39,7 @@ export interface TierFigures {
   repairs?: RepairFigures
 }
 
-const BUS_FIELDS = ['sent', 'received', 'dropped', 'gaps', 'reconnects'] as const
+const BUS_FIELDS = ['sent', 'received', 'dropped', 'rejected', 'gaps', 'reconnects'] as const
 /** The outcomes `cache_l2_repairs_total` counts. */
 export const REPAIR_OUTCOMES = ['queued', 'replayed', 'collapsed'] as const
 

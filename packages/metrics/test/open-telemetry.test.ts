@@ -95,6 +95,7 @@ describe('openTelemetryMetrics', () => {
     await cache.get('device:info:4:cafe') // miss
     store.setBreaker('open')
     store.bus.received = 4
+    store.bus.rejected = 9
 
     const spans = otel.spans().map((s) => `${s.attributes['cache.tier']}:${s.attributes['cache.result']}`)
     expect(spans).toEqual(['l2:hit', 'l1:hit', 'tiered:miss'])
@@ -106,6 +107,7 @@ describe('openTelemetryMetrics', () => {
     })
     expect(points(m, 'cache.circuit_breaker.state')).toEqual({ 'cache=default,tier=l2': 2 })
     expect(points(m, 'cache.bus.messages.received')).toEqual({ 'cache=default': 4 })
+    expect(points(m, 'cache.bus.messages.rejected')).toEqual({ 'cache=default': 9 })
     expect(points(m, 'cache.keys')).toEqual({ 'cache=default,tier=l1': 1, 'cache=default,tier=l2': 1 })
   })
 

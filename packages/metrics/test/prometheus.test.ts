@@ -134,6 +134,7 @@ describe('prometheusMetrics', () => {
     store.setBreaker('open')
     store.bus.received = 7
     store.bus.dropped = 2
+    store.bus.rejected = 3
     store.bus.gaps = 1
     store.emit({ type: 'bus', state: 'disconnected', reason: 'test' })
     store.emit({ type: 'invalidate', kind: 'pattern', source: 'bus', pattern: 'thermal:*' })
@@ -152,6 +153,7 @@ describe('prometheusMetrics', () => {
     expect(series(samples, 'cache_bus_messages_sent_total', ['cache'])).toEqual({ 'cache=thermal': 1 })
     expect(series(samples, 'cache_bus_messages_received_total', ['cache'])).toEqual({ 'cache=thermal': 7 })
     expect(series(samples, 'cache_bus_messages_dropped_total', ['cache'])).toEqual({ 'cache=thermal': 2 })
+    expect(series(samples, 'cache_bus_messages_rejected_total', ['cache'])).toEqual({ 'cache=thermal': 3 })
     expect(series(samples, 'cache_bus_gaps_total', ['cache'])).toEqual({ 'cache=thermal': 1 })
     expect(series(samples, 'cache_l2_repairs_pending', ['tier'])).toEqual({ 'tier=l2': 0 })
     expect(series(samples, 'cache_invalidations_total', ['kind', 'source'])).toEqual({

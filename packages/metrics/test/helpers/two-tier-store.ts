@@ -21,7 +21,7 @@ export class TwoTierStore implements CacheStore {
   readonly l2: MemoryStore
   l2Down = false
   breaker: BreakerState = 'closed'
-  readonly bus = { sent: 0, received: 0, dropped: 0, gaps: 0, reconnects: 0 }
+  readonly bus = { sent: 0, received: 0, dropped: 0, rejected: 0, gaps: 0, reconnects: 0 }
   /** What a TieredStore reports on L2's row as `details.repairs`. */
   readonly repairs = { pending: 0, queued: 0, replayed: 0, collapsed: 0 }
   private readonly listeners = new Set<StoreEventListener>()
