@@ -1,11 +1,26 @@
 import { CacheSerializationError } from './errors.ts'
 
-/** Turns values into text for stores that hold bytes (Redis) and back. Both directions may throw CacheSerializationError. */
-export interface Serializer {
+/**
+ * Turns values into text (`Serializer`) or bytes (`Serializer<Uint8Array>`, with `binary: true`)
+ * for stores that hold bytes (Redis; MemoryStore's frozen copies) and back. Both directions may
+ * throw CacheSerializationError.
+ */
+export interface Serializer<Data extends string | Uint8Array = string> {
+  /**
+   * Names the format; stores tag every entry with it, so a reader whose serializer has another name
+   * reads the entry as a miss (counted) instead of misreading it. 1 to 32 of `A-Z a-z 0-9 . _ -`.
+   */
   readonly name: string
-  serialize(value: unknown): string
-  deserialize(data: string): unknown
+  /** True for a serializer of bytes (`Serializer<Uint8Array>`): `deserialize` is handed a Uint8Array. @default false (text) */
+  readonly binary?: boolean
+  /** The value as text (or bytes); throws CacheSerializationError for what it cannot encode. */
+  serialize(value: unknown): Data
+  /** What `serialize` produced, back as a value. */
+  deserialize(data: Data): unknown
 }
+
+/** A serializer of text or of bytes: what stores take. */
+export type AnySerializer = Serializer<string> | Serializer<Uint8Array>
 
 // Dates survive the round trip as Dates, under a marker no plain JSON object is likely to use.
 const DATE_MARKER = '$strata:date'
@@ -39,7 +54,8 @@ export class JsonSerializer implements Serializer {
     return text
   }
 
-  deserialize(data: string): unknown {
+  deserialize(input: string | Uint8Array): unknown {
+    const data = typeof input === 'string' ? input : Buffer.from(input).toString('utf8')
     try {
       return data.includes(DATE_MARKER) ? JSON.parse(data, reviveDates) : JSON.parse(data)
     } catch (error) {
@@ -94,4 +110,4 @@ function reviveDates(_key: string, value: unknown): unknown {
 }
 
 /** The default serializer instance. */
-export const jsonSerializer: Serializer = new JsonSerializer()
+export const jsonSerializer: JsonSerializer = new JsonSerializer()

@@ -1,4 +1,5 @@
 import { CacheSerializationError } from '@strata-cache/core'
+import { collectionChildren, freezeCollection } from './frozen-collections.ts'
 
 // Object.freeze does not protect a Date: its time lives in an internal slot that the set* methods
 // change. Frozen Dates get this prototype instead, whose setters throw like a frozen property would.
@@ -23,8 +24,9 @@ Object.freeze(frozenDatePrototype)
 export const MAX_VALUE_DEPTH = 1000
 
 /**
- * Freezes a value the JSON serializer produced (plain objects, arrays, primitives and Dates), all
- * the way down, and returns it. Only ever called on fresh copies, or on values handed over with
+ * Freezes a value the store's serializer produced (plain objects, arrays, primitives, Dates, and
+ * with a richer serializer Maps and Sets; typed arrays cannot be frozen), all the way down, and
+ * returns it. Only ever called on fresh copies, or on values handed over with
  * `MemoryStore.fill` (which nobody else holds), never on a caller's object.
  *
  * Iterative, so depth cannot overflow the stack; a value nested deeper than {@link MAX_VALUE_DEPTH}
@@ -40,9 +42,11 @@ export function deepFreeze<T>(value: T): T {
     const node = pending.pop()!
     const depth = depths.pop()!
     found.push(node)
-    if (node instanceof Date) continue
+    if (node instanceof Date || ArrayBuffer.isView(node)) continue
     const before = pending.length
-    if (Array.isArray(node)) {
+    const members = collectionChildren(node)
+    if (members !== undefined) for (const member of members) pending.push(member)
+    else if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const child: unknown = node[i]
         if (typeof child === 'object' && child !== null) pending.push(child)
@@ -63,6 +67,7 @@ export function deepFreeze<T>(value: T): T {
   }
   for (const node of found) {
     if (node instanceof Date) Object.setPrototypeOf(node, frozenDatePrototype)
+    else if (freezeCollection(node)) continue
     Object.freeze(node)
   }
   return value

@@ -1,4 +1,4 @@
-import { CacheOptionError } from '@strata-cache/core'
+import { type AnySerializer, CacheOptionError, jsonSerializer } from '@strata-cache/core'
 import { assertKnownOptions } from '@strata-cache/core/internal'
 
 /** How MemoryStore holds values. */
@@ -28,6 +28,13 @@ export interface MemoryStoreOptions {
    * `values: 'reference'` (a frozen copy is measured by its serialized length).
    */
   sizeOf?: (value: unknown, key: string) => number
+  /**
+   * How `'frozen-copy'` copies a value (serialize, then deserialize) and measures it (the serialized
+   * length): give L1 the serializer of L2 (createCache does), so that L1 holds what L2 would give
+   * back and accepts what L2 accepts (Map, Set, BigInt... with a richer serializer than JSON).
+   * @default jsonSerializer from @strata-cache/core
+   */
+  serializer?: AnySerializer
 }
 
 /** Options after defaults and checks. */
@@ -38,9 +45,10 @@ export interface ResolvedMemoryStoreOptions {
   now: () => number
   values: MemoryValueMode
   sizeOf: ((value: unknown, key: string) => number) | undefined
+  serializer: AnySerializer
 }
 
-const KNOWN_OPTIONS = ['name', 'maxEntries', 'maxBytes', 'now', 'values', 'sizeOf'] as const
+const KNOWN_OPTIONS = ['name', 'maxEntries', 'maxBytes', 'now', 'values', 'sizeOf', 'serializer'] as const
 const NAME_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/
 
 /** Applies defaults and throws a CacheOptionError naming the first bad option. */
@@ -82,7 +90,17 @@ export function resolveMemoryStoreOptions(
   if (values === MemoryValueMode.REFERENCE && maxBytes !== undefined && sizeOf === undefined) {
     throw bad('maxBytes', "with values: 'reference' needs a sizeOf option to measure values")
   }
-  return { name, maxEntries, maxBytes, now, values, sizeOf }
+  const serializer = o.serializer ?? jsonSerializer
+  if (typeof serializer?.serialize !== 'function' || typeof serializer.deserialize !== 'function') {
+    throw bad('serializer', 'must be a Serializer (name, serialize, deserialize)')
+  }
+  if (o.serializer !== undefined && values !== MemoryValueMode.FROZEN_COPY) {
+    throw bad(
+      'serializer',
+      "is only used with values: 'frozen-copy' (a value held by reference is not copied)",
+    )
+  }
+  return { name, maxEntries, maxBytes, now, values, sizeOf, serializer }
 }
 
 function bad(option: string, what: string): CacheOptionError {

@@ -1,4 +1,5 @@
 import {
+  type AnySerializer,
   type CacheEntry,
   CacheError,
   CacheErrorCode,
@@ -13,6 +14,7 @@ import { LRUCache } from 'lru-cache'
 import { checkEntry } from './entry-checks.ts'
 import {
   type MemoryStoreOptions,
+  MemoryValueMode,
   type ResolvedMemoryStoreOptions,
   resolveMemoryStoreOptions,
 } from './memory-store-options.ts'
@@ -55,6 +57,11 @@ export class MemoryStore implements CacheStore {
         if (slot.tags !== undefined) this.tagIndex.remove(key, slot.tags)
       },
     })
+  }
+
+  /** The serializer of its frozen copies (option `serializer`); undefined when it holds values by reference. */
+  get serializer(): AnySerializer | undefined {
+    return this.options.values === MemoryValueMode.FROZEN_COPY ? this.options.serializer : undefined
   }
 
   /** Entries held, including any past staleUntil not yet seen (see {@link MemoryStore.purgeStale}). */

@@ -1,4 +1,4 @@
-import { CacheError, CacheSerializationError, jsonSerializer } from '@strata-cache/core'
+import { type AnySerializer, CacheError, CacheSerializationError } from '@strata-cache/core'
 import { deepFreeze } from './deep-freeze.ts'
 import { refuseUndefined } from './entry-checks.ts'
 import { MemoryValueMode, type ResolvedMemoryStoreOptions } from './memory-store-options.ts'
@@ -30,7 +30,8 @@ export function storedValue(
     assertFits(options.maxBytes, label, key, size)
     return { value: frozen(label, key, value), size }
   }
-  if (options.values === MemoryValueMode.FROZEN_COPY) return frozenCopy(options.maxBytes, label, key, value)
+  if (options.values === MemoryValueMode.FROZEN_COPY)
+    return frozenCopy(options.serializer, options.maxBytes, label, key, value)
   refuseUndefined(label, key, value)
   const size = referenceSize(options.sizeOf, label, key, value)
   assertFits(options.maxBytes, label, key, size)
@@ -47,11 +48,17 @@ function frozen(label: string, key: string, value: unknown): unknown {
   }
 }
 
-/** A deep-frozen copy made by a round trip through the JSON serializer, sized by its UTF-8 JSON length. */
-function frozenCopy(maxBytes: number | undefined, label: string, key: string, value: unknown): StoredValue {
-  let text: string
+/** A deep-frozen copy made by a round trip through the store's serializer, sized by its serialized length in bytes. */
+function frozenCopy(
+  serializer: AnySerializer,
+  maxBytes: number | undefined,
+  label: string,
+  key: string,
+  value: unknown,
+): StoredValue {
+  let text: string | Uint8Array
   try {
-    text = jsonSerializer.serialize(value)
+    text = serializer.serialize(value)
   } catch (error) {
     if (CacheError.is(error)) {
       throw new CacheSerializationError(`${label}.set("${key}"): ${error.message}`, {
@@ -61,7 +68,9 @@ function frozenCopy(maxBytes: number | undefined, label: string, key: string, va
     }
     throw error
   }
-  const size = Buffer.byteLength(text, 'utf8')
+  // lru-cache needs a positive integer size.
+  const size = Math.max(1, typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.byteLength)
   assertFits(maxBytes, label, key, size)
-  return { value: frozen(label, key, jsonSerializer.deserialize(text)), size }
+  const copy = (serializer.deserialize as (data: string | Uint8Array) => unknown).call(serializer, text)
+  return { value: frozen(label, key, copy), size }
 }

@@ -1,12 +1,13 @@
 import type { CacheEntry } from '@strata-cache/core'
 
 /**
- * An entry `decodeEntry` just parsed with the stock JSON serializer. It looks and behaves like a
- * plain entry (same own properties, same JSON; spreads and copies are plain objects); a private
- * field keeps the JSON text of its value, which promises that the value was built for this read
- * alone, so a memory tier may take it over (freeze it in place instead of copying it) and count
- * that text's length as its size. A class with a private field, because it costs next to nothing
- * per read where `Object.defineProperty` of a hidden property did not.
+ * An entry `decodeStored` just decoded. It looks and behaves like a plain entry (same own
+ * properties, same JSON; spreads and copies are plain objects); private fields keep the format its
+ * value was decoded from and the size of the serialized value (the text itself, measured only when
+ * asked, or its byte count), which promise that the value was built for this read alone, so a
+ * memory tier of the same format may take it over (freeze it in place instead of copying it) and
+ * count that size. A class with private fields, because it costs next to nothing per read where
+ * `Object.defineProperty` of a hidden property did not.
  */
 export class DecodedEntry<T> implements CacheEntry<T> {
   value: T
@@ -15,7 +16,8 @@ export class DecodedEntry<T> implements CacheEntry<T> {
   staleUntil: number
   declare tags?: readonly string[]
   readonly tier: string
-  readonly #text: string
+  readonly #format: string
+  readonly #size: string | number
 
   constructor(
     value: T,
@@ -23,28 +25,42 @@ export class DecodedEntry<T> implements CacheEntry<T> {
     expiresAt: number,
     staleUntil: number,
     tier: string,
-    text: string,
+    format: string,
+    size: string | number,
   ) {
     this.value = value
     this.createdAt = createdAt
     this.expiresAt = expiresAt
     this.staleUntil = staleUntil
     this.tier = tier
-    this.#text = text
+    this.#format = format
+    this.#size = size
   }
 
-  /** The UTF-8 length of the JSON text `entry`'s value was decoded from; undefined for any other entry (or a copy of one). */
-  static valueBytes(entry: CacheEntry<unknown>): number | undefined {
+  /** The format and serialized size of `entry`'s value; undefined for any other entry (or a copy of one). */
+  static of(entry: CacheEntry<unknown>): { format: string; bytes: number } | undefined {
+    if (!(#format in entry)) return undefined
     // Measured only when asked (by a fill), not on every read.
-    return #text in entry ? Buffer.byteLength(entry.#text, 'utf8') : undefined
+    const size = entry.#size
+    return { format: entry.#format, bytes: typeof size === 'string' ? Buffer.byteLength(size, 'utf8') : size }
   }
 }
 
 /**
- * The UTF-8 length of the JSON text a RedisStore read (or `decodeEntry` with the stock JSON
- * serializer) decoded this entry's value from: present only on the entry object that read
+ * The format (serializer name) and the size in bytes of the serialized value a RedisStore read (or
+ * `decodeStored`) decoded this entry's value from: present only on the entry object that read
  * returned, whose value nobody else holds. Undefined for any other entry, including copies.
  */
+export function decodedValue(entry: CacheEntry<unknown>): { format: string; bytes: number } | undefined {
+  return DecodedEntry.of(entry)
+}
+
+/**
+ * The UTF-8 length of the JSON text a RedisStore read (or `decodeEntry` with a JSON serializer)
+ * decoded this entry's value from: present only on the entry object that read returned, whose
+ * value nobody else holds. Undefined for any other entry (another format included), and for copies.
+ */
 export function decodedValueBytes(entry: CacheEntry<unknown>): number | undefined {
-  return DecodedEntry.valueBytes(entry)
+  const decoded = DecodedEntry.of(entry)
+  return decoded?.format === 'json' ? decoded.bytes : undefined
 }

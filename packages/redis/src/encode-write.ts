@@ -1,17 +1,18 @@
 import {
+  type AnySerializer,
   type CacheEntry,
   CacheError,
   CacheErrorCode,
-  type Serializer,
   validateTags,
 } from '@strata-cache/core'
-import { encodeEntry } from './entry-codec.ts'
+import { type EntryCompression, encodeEntry } from './entry-codec.ts'
 import type { EncodedWrite } from './tag-index.ts'
 
 /** What encoding an entry needs of the store. */
 export interface EntryEncoding {
   name: string
-  serializer: Serializer
+  serializer: AnySerializer
+  compression: EntryCompression | undefined
   maxValueBytes: number
   now: () => number
 }
@@ -19,7 +20,7 @@ export interface EntryEncoding {
 /** An entry checked and encoded for {@link RedisStore.write}: nothing about it can fail any more but Redis. */
 export type PreparedWrite = Readonly<EncodedWrite>
 
-/** The entry as text, checked (finite timing, valid tags, serializable, within maxValueBytes) before any I/O. */
+/** The entry as text or bytes, checked (finite timing, valid tags, serializable, within maxValueBytes) before any I/O. */
 export function encodeWrite(encoding: EntryEncoding, key: string, entry: CacheEntry): EncodedWrite {
   const { name, maxValueBytes } = encoding
   if (
@@ -38,10 +39,10 @@ export function encodeWrite(encoding: EntryEncoding, key: string, entry: CacheEn
   }
   // Tags go into the header comma-separated and name Redis sets: hold them to the key schema.
   if (entry.tags !== undefined) validateTags(entry.tags)
-  const text = encodeEntry(entry, encoding.serializer)
+  const text = encodeEntry(entry, encoding.serializer, encoding.compression)
   // Bytes >= chars, and a UTF-16 char is at most 3 UTF-8 bytes: count exactly only when it matters.
-  if (text.length * 3 > maxValueBytes) {
-    const bytes = Buffer.byteLength(text)
+  if (typeof text !== 'string' || text.length * 3 > maxValueBytes) {
+    const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length
     if (bytes > maxValueBytes) {
       throw new CacheError(
         CacheErrorCode.VALUE_TOO_LARGE,

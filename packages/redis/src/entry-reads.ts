@@ -1,6 +1,6 @@
-import { type CacheEntry, CacheError, CacheErrorCode, type Serializer } from '@strata-cache/core'
+import { type AnySerializer, type CacheEntry, CacheError, CacheErrorCode } from '@strata-cache/core'
 import { type CommandRunner, isDataReply } from './command-runner.ts'
-import { decodeEntry } from './entry-codec.ts'
+import { decodeStored, OTHER_FORMAT } from './entry-codec.ts'
 import type { KeyCommands } from './key-commands.ts'
 import type { ReadCounts } from './redis-info.ts'
 import type { StoreEvents } from './store-events.ts'
@@ -12,17 +12,21 @@ const BATCH_SIZE = 500
 export interface EntryReadsContext {
   name: string
   prefix: string
-  serializer: Serializer
+  serializer: AnySerializer
   now: () => number
   runner: CommandRunner
   keys: KeyCommands
+  /** On a Cluster, MGET would cross slots: one GET per key (auto-pipelined per node). */
+  isCluster: boolean
   events: StoreEvents
   reads: ReadCounts
 }
 
 /**
- * The store's reads: GET or MGET (GETs per node on a Cluster), each entry decoded, an entry that
- * is not one (corrupt, another type) reported, deleted and read as a miss; hits and misses counted.
+ * The store's reads: GET or MGET (GETs per node on a Cluster) of the stored bytes, each entry
+ * decoded; an entry that is not one (corrupt, another type) reported, deleted and read as a miss;
+ * an entry in another format (another pod's serializer) read as a miss and counted, nothing else;
+ * hits and misses counted.
  */
 export class EntryReads {
   constructor(private readonly ctx: EntryReadsContext) {}
@@ -31,9 +35,9 @@ export class EntryReads {
   get<T>(key: string): Promise<CacheEntry<T> | undefined> {
     const { runner, prefix, events, name } = this.ctx
     return runner.run('get', key, undefined, true, async (client) => {
-      let text: string | null
+      let text: Buffer | null
       try {
-        text = await client.get(prefix + key)
+        text = await client.getBuffer(prefix + key)
       } catch (error) {
         // Something else (a list, a hash) under our key: treat as corrupt.
         if (!isDataReply(error)) throw error
@@ -61,10 +65,10 @@ export class EntryReads {
       const out: (CacheEntry<T> | undefined)[] = []
       for (let i = 0; i < keys.length; i += BATCH_SIZE) {
         const chunk = keys.slice(i, i + BATCH_SIZE)
-        const read = this.ctx.keys.getTexts(
-          client,
-          chunk.map((k) => prefix + k),
-        )
+        const fullKeys = chunk.map((k) => prefix + k)
+        const read = this.ctx.isCluster
+          ? Promise.all(fullKeys.map((k) => client.getBuffer(k)))
+          : client.mgetBuffer(...fullKeys)
         const entries = await runner.deadline(
           read.then(async (texts) => {
             const corrupt: string[] = []
@@ -89,17 +93,21 @@ export class EntryReads {
   private decode<T>(
     operation: string,
     key: string,
-    text: string | null,
+    text: Buffer | null,
     corrupt: string[],
   ): CacheEntry<T> | undefined {
     if (text === null) return undefined
     const { serializer, name, prefix, events } = this.ctx
-    let entry: CacheEntry<T>
+    let entry: CacheEntry<T> | typeof OTHER_FORMAT
     try {
-      entry = decodeEntry<T>(text, serializer, key, name)
+      entry = decodeStored<T>(text, serializer, key, name)
     } catch (error) {
       corrupt.push(prefix + key)
       events.report(operation, error, key)
+      return undefined
+    }
+    if (entry === OTHER_FORMAT) {
+      this.ctx.reads.formatMisses++
       return undefined
     }
     return this.ctx.now() < entry.staleUntil ? entry : undefined

@@ -135,8 +135,8 @@ export const SCRIPTS = {
 
 /** What runs a script: an ioredis client (or pipeline) with evalsha/eval. */
 interface ScriptRunner {
-  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
+  evalsha(sha: string, numKeys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
+  eval(script: string, numKeys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
 }
 
 /** EVALSHA, then EVAL once if the server does not have the script (first use, restart, failover). */
@@ -144,7 +144,7 @@ export async function runScript(
   client: ScriptRunner,
   { text, sha }: Script,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
 ): Promise<unknown> {
   try {
     return await client.evalsha(sha, keys.length, ...keys, ...args)

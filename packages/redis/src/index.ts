@@ -1,3 +1,4 @@
+export type { CompressionOptions } from './compression-options.ts'
 export type { PreparedWrite } from './encode-write.ts'
 export type {
   InvalidationOutcome,

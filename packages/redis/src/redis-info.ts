@@ -7,6 +7,8 @@ import type { StoreEvents } from './store-events.ts'
 export interface ReadCounts {
   hits: number
   misses: number
+  /** Entries in another format than the store's serializer (another pod's, mid-deploy), read as misses. */
+  formatMisses: number
 }
 
 /** What the store knows of itself for stats and health. */
@@ -46,7 +48,8 @@ export async function redisStats(store: InfoSubject): Promise<TierStats[]> {
       details.error = String(error)
     }
   }
-  const { hits, misses } = store.reads
+  const { hits, misses, formatMisses } = store.reads
+  details.formatMisses = formatMisses
   return [{ tier: store.name, available, hits, misses, errors: store.events.errorCount, details }]
 }
 

@@ -1,13 +1,15 @@
 import {
+  type AnySerializer,
   CacheOptionError,
   type Duration,
   jsonSerializer,
   parseDuration,
-  type Serializer,
 } from '@strata-cache/core'
 import { assertKnownOptions } from '@strata-cache/core/internal'
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis'
 import { type CircuitBreakerOptions, DEFAULT_BREAKER } from './circuit-breaker.ts'
+import { type CompressionOptions, resolveCompression } from './compression-options.ts'
+import { assertFormatName, type EntryCompression } from './entry-codec.ts'
 import { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryOptions } from './retry.ts'
 import { clusterPrefixProblem } from './slot-keys.ts'
 
@@ -74,8 +76,10 @@ export interface RedisStoreOptions {
   retry?: RetryOptions
   /** Circuit breaker thresholds. @default { failureThreshold: 5, failureRatio: 0.5, minimumCalls: 20, window: '10s', probeInterval: '500ms' } */
   breaker?: BreakerOptions
-  /** Turns values into text. @default jsonSerializer from @strata-cache/core */
-  serializer?: Serializer
+  /** Turns values into text or bytes; its name tags every entry (another format reads as a miss). @default jsonSerializer from @strata-cache/core */
+  serializer?: AnySerializer
+  /** Compress values at least `threshold` bytes serialized (zlib deflate at `level`); `true`: { threshold: 1024, level: 1 }. @default false */
+  compression?: boolean | CompressionOptions
   /** Largest encoded entry accepted, bytes; larger values are refused before any write. @default 1048576 (1 MiB) */
   maxValueBytes?: number
   /**
@@ -110,7 +114,8 @@ export interface ResolvedRedisStoreOptions {
   fenceWindowMs: number
   connectTimeoutMs: number
   maxValueBytes: number
-  serializer: Serializer
+  serializer: AnySerializer
+  compression: EntryCompression | undefined
   now: () => number
   poolSize: number
   breaker: Required<CircuitBreakerOptions>
@@ -133,6 +138,7 @@ const REDIS_STORE_OPTIONS = [
   'retry',
   'breaker',
   'serializer',
+  'compression',
   'maxValueBytes',
   'fenceWindow',
   'now',
@@ -233,7 +239,8 @@ export function resolveRedisStoreOptions(options: RedisStoreOptions): ResolvedRe
     fenceWindowMs,
     connectTimeoutMs,
     maxValueBytes,
-    serializer: options.serializer ?? jsonSerializer,
+    serializer: resolveSerializer(options.serializer),
+    compression: resolveCompression(options.compression),
     now: options.now ?? Date.now,
     poolSize,
     breaker: resolveBreakerOptions(options.breaker),
@@ -297,4 +304,11 @@ function resolveSource(options: RedisStoreOptions): ConnectionSource {
     )
   }
   return { kind: 'url', url }
+}
+
+/** The serializer option checked: its name must be able to tag entries. */
+function resolveSerializer(serializer: AnySerializer | undefined): AnySerializer {
+  if (serializer === undefined) return jsonSerializer
+  assertFormatName(serializer, 'RedisStore')
+  return serializer
 }

@@ -1,11 +1,11 @@
 import {
+  type AnySerializer,
   type CacheEntry,
   CacheError,
   CacheErrorCode,
   type CacheStore,
   type LoadToken,
   type LockLease,
-  type Serializer,
   type StoreEventListener,
   type TierHealth,
   type TierStats,
@@ -56,7 +56,7 @@ export class RedisStore implements CacheStore {
   readonly maxValueBytes: number
   /** False on a Cluster, where a follow-up could reach another node than the key's. */
   readonly canFollowWrites: boolean
-  private readonly serializer: Serializer
+  private readonly serializer: AnySerializer
   private readonly now: () => number
   private readonly connectTimeoutMs: number
   private readonly events: StoreEvents
@@ -64,7 +64,7 @@ export class RedisStore implements CacheStore {
   private readonly runner: CommandRunner
   private readonly keys: KeyCommands
   private readonly tags: TagIndex
-  private readonly reads: ReadCounts = { hits: 0, misses: 0 }
+  private readonly reads: ReadCounts = { hits: 0, misses: 0, formatMisses: 0 }
   private readonly info: InfoSubject
   private readonly encoding: EntryEncoding
   private readonly fenced: FencedWrites
@@ -93,6 +93,7 @@ export class RedisStore implements CacheStore {
     this.encoding = {
       name: this.name,
       serializer: this.serializer,
+      compression: settings.compression,
       maxValueBytes: this.maxValueBytes,
       now: this.now,
     }
@@ -112,7 +113,8 @@ export class RedisStore implements CacheStore {
     if (!this.pool.isCluster) for (const client of this.pool.clients) loadScriptsOnReady(client)
     const { runner, pool, events, reads } = this
     const { name, prefix, serializer, now, keys } = this
-    this.entries = new EntryReads({ name, prefix, serializer, now, runner, keys, events, reads })
+    const isCluster = pool.isCluster
+    this.entries = new EntryReads({ name, prefix, serializer, now, runner, keys, events, reads, isCluster })
     this.info = { name: this.name, runner, pool, events, reads, isClosed: () => this.closed }
     watchPool(pool, { events, isClosed: () => this.closed, onAllLost: () => runner.breaker.open() })
   }

@@ -10,7 +10,8 @@ const TAG_SCAN_COUNT = 500
 /** One entry of a write, encoded; `ttlMs <= 0` means "past staleUntil: delete it instead". */
 export interface EncodedWrite {
   key: string
-  text: string
+  /** The encoded entry: text, or bytes (a binary or compressed value). */
+  text: string | Buffer
   ttlMs: number
   entry: CacheEntry
 }

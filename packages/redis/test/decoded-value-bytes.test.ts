@@ -43,9 +43,12 @@ describe('decodedValueBytes', () => {
     const own = { name: 'mine', serialize: JSON.stringify, deserialize: JSON.parse }
     const text = encodeEntry(entry({ n: 1 }), own)
     expect(decodedValueBytes(decodeEntry(text, own, 'k', 'redis'))).toBeUndefined()
-    // A separate instance of JsonSerializer is the same serializer.
+    // A separate instance of JsonSerializer is the same serializer (the same format, "json").
     const other = new JsonSerializer()
-    expect(decodedValueBytes(decodeEntry(text, other, 'k', 'redis'))).toBe(Buffer.byteLength('{"n":1}'))
+    const json = encodeEntry(entry({ n: 1 }), jsonSerializer)
+    expect(decodedValueBytes(decodeEntry(json, other, 'k', 'redis'))).toBe(Buffer.byteLength('{"n":1}'))
+    // An entry in another format is not misread as JSON.
+    expect(() => decodeEntry(text, other, 'k', 'redis')).toThrow(/format "mine"/)
   })
 })
 

@@ -100,7 +100,13 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     if (now !== undefined) result.now = now
     return result
   }
-  const memory = new MemoryStore({ ...l1, ...(now === undefined ? {} : { now }) })
+  // L1 copies values with L2's serializer: it holds (and accepts) what L2 gives back.
+  const serializer = l1?.serializer ?? (l1?.values === 'reference' ? undefined : redis?.serializer)
+  const memory = new MemoryStore({
+    ...l1,
+    ...(now === undefined ? {} : { now }),
+    ...(serializer && { serializer }),
+  })
   if (redisUrl === undefined || redisUrl === '') {
     // In process: the store carries LocalChannels only to apply the options given.
     if (channels !== undefined)

@@ -29,6 +29,8 @@ export interface L1Store extends CacheStore {
    * for fills from an L2 read whose value nobody else holds (see MemoryStore.fill).
    */
   fill?(key: string, entry: CacheEntry, sizeBytes: number): void | Promise<void>
+  /** How L1 copies values (MemoryStore's `serializer`): a value L2 decoded in this format may be filled as is. @default JSON */
+  readonly serializer?: { readonly name: string } | undefined
 }
 
 /** A shared L2: `isAvailable()` false while its breaker is open. */

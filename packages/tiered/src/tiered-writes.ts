@@ -1,6 +1,6 @@
 import type { CacheEntry, LoadToken, LockLease, StoreEvent } from '@strata-cache/core'
 import type { WriteOutcome } from '@strata-cache/redis'
-import { decodedValueBytes } from '@strata-cache/redis/internal'
+import { decodedValue } from '@strata-cache/redis/internal'
 import type { DegradedL1 } from './degraded-l1.ts'
 import type { FillGuard, FillTicket } from './fill-guard.ts'
 import type { Invalidation, InvalidationBus } from './invalidation.ts'
@@ -273,8 +273,13 @@ export class TieredWrites {
    * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy.
    */
   async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
-    // Read before the spread below, which does not copy the (non-enumerable) mark.
-    const ownedBytes = this.ctx.l1.fill === undefined ? undefined : decodedValueBytes(entry)
+    // Read before the spread below, which does not copy the (private) mark. A value decoded in
+    // another format than L1 copies with could hold what L1 refuses: it goes through `set`.
+    const decoded = this.ctx.l1.fill === undefined ? undefined : decodedValue(entry)
+    const ownedBytes =
+      decoded !== undefined && decoded.format === (this.ctx.l1.serializer?.name ?? 'json')
+        ? decoded.bytes
+        : undefined
     const { tier: _, ...copy } = entry
     const held = this.ctx.degraded.clamp(copy, l2Failed || !this.ctx.l2Available())
     try {
