@@ -48,7 +48,12 @@ describe('entry formats', () => {
   it('reads an entry an older version wrote (S1 header, JSON), and still writes JSON as S1', async () => {
     const store = makeStore()
     const now = Date.now()
-    await raw.set(store.keyFor('old'), `S1\t${now}\t${now + 60_000}\t${now + 60_000}\tt1\n{"n":1}`, 'PX', 60_000)
+    await raw.set(
+      store.keyFor('old'),
+      `S1\t${now}\t${now + 60_000}\t${now + 60_000}\tt1\n{"n":1}`,
+      'PX',
+      60_000,
+    )
     expect(await store.get('old')).toMatchObject({ value: { n: 1 }, tags: ['t1'] })
     await store.set('new', entry({ n: 2 }))
     expect(await raw.get(store.keyFor('new'))).toMatch(/^S1\t\d+\t\d+\t\d+\t\n\{"n":2\}$/)
@@ -111,7 +116,14 @@ describe('entry formats', () => {
       { compression: { level: 0 } },
       { compression: { threshold: -1 } },
       { compression: { other: 1 } as never },
-      { serializer: { ...jsonSerializer, name: 'a b', serialize: (v) => String(v), deserialize: (d) => d } },
+      {
+        serializer: {
+          ...jsonSerializer,
+          name: 'a b',
+          serialize: (v: unknown) => String(v),
+          deserialize: (d: string) => d,
+        },
+      },
     ]
     for (const options of bad) {
       expect(() => new RedisStore({ url: server.url, ...options })).toThrow(CacheError)

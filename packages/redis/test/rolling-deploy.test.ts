@@ -17,7 +17,7 @@ function startPod(url: string, prefix: string, format: string, compression = 'of
     channel: 'stdio',
     replyTimeoutMs: 15_000,
   })
-  return { child, send: async (command) => (await child.request(command)).result }
+  return { child, send: async (command) => (await child.request<{ result: unknown }>(command)).result }
 }
 
 describe('a rolling deploy that changes the serializer: two pods, two formats, one Redis', () => {
