@@ -18,6 +18,7 @@ import {
 } from '@strata-cache/core/internal'
 import type { Cluster, Redis } from 'ioredis'
 import { decodeAppMessage, encodeAppMessage } from './app-message.ts'
+import { BusSigner, MIN_SECRET_LENGTH } from './bus-signature.ts'
 import type { BusListener } from './invalidation.ts'
 
 /** What AppChannels needs of a bus: a RedisBus. */
@@ -42,6 +43,12 @@ export interface AppChannelsOptions {
   maxMessageBytes?: number
   /** How long `subscribe` waits for a bus that is not connected (yet) before it resolves anyway (the channel is subscribed once the bus is, after a `gap`). @default '1s' */
   subscribeWait?: Duration
+  /**
+   * Shared secret (at least 16 characters), or a list that rotates (the first signs, any verifies):
+   * every message is signed (HMAC-SHA256, bound to its channel) and one without a valid signature is
+   * dropped and counted. createCache passes the bus's `secret`. @default none: neither signed nor checked
+   */
+  secret?: string | readonly string[]
 }
 
 /** What AppChannels counted since it started. */
@@ -58,7 +65,9 @@ export interface AppChannelCounters {
   channels: number
 }
 
-const OPTIONS = ['bus', 'maxMessageBytes', 'subscribeWait'] as const
+const OPTIONS = ['bus', 'maxMessageBytes', 'subscribeWait', 'secret'] as const
+/** Refused messages reported as `dropped` events per second, at most; past it they are only counted. */
+const DROP_REPORTS_PER_SECOND = 10
 
 /**
  * Application channels over a RedisBus's connections: `publish` on its publisher, SUBSCRIBE on its
@@ -74,6 +83,10 @@ export class AppChannels implements ChannelTransport {
   private readonly connection: Redis
   private readonly maxBytes: number
   private readonly subscribeWaitMs: number
+  /** With a secret: one signer per channel, each bound to its Redis channel name. */
+  private readonly secrets: readonly string[] | undefined
+  private readonly signers = new Map<string, BusSigner>()
+  private dropReports = { second: 0, count: 0 }
   private readonly handlers = new ChannelHandlers()
   private readonly listeners = new ListenerSet<ChannelEvent>('application channels')
   private readonly stats = { published: 0, received: 0, dropped: 0, gaps: 0 }
@@ -105,6 +118,7 @@ export class AppChannels implements ChannelTransport {
     this.bus = bus
     this.maxBytes = max
     this.subscribeWaitMs = parseDuration(options.subscribeWait ?? '1s', 'subscribeWait')
+    this.secrets = resolveSecrets(options.secret)
     this.prefix = `${bus.prefix}app:`
     this.connection = bus.subscriberConnection
     this.connection.on('message', this.onRedisMessage)
@@ -124,7 +138,8 @@ export class AppChannels implements ChannelTransport {
     this.assertOpen()
     const body = encodeChannelBody(channel, message, this.maxBytes)
     try {
-      await this.bus.client.publish(this.prefix + channel, encodeAppMessage(this.bus.instanceId, body))
+      const wire = encodeAppMessage(this.bus.instanceId, body)
+      await this.bus.client.publish(this.prefix + channel, this.signer(channel)?.seal(wire) ?? wire)
     } catch (error) {
       throw new CacheError(
         CacheErrorCode.STORE_UNAVAILABLE,
@@ -235,17 +250,60 @@ export class AppChannels implements ChannelTransport {
     const channel = redisChannel.slice(this.prefix.length)
     // A message already in flight when the last handler left.
     if (!this.handlers.has(channel)) return
-    const decoded = decodeAppMessage(text, this.maxBytes)
-    if (!decoded.ok) {
-      this.stats.dropped++
-      this.listeners.emit({ state: 'dropped', channel, reason: decoded.reason, dropped: this.stats.dropped })
-      return
+    const signer = this.signer(channel)
+    let wire: unknown = text
+    if (signer !== undefined) {
+      const opened =
+        typeof text === 'string' ? signer.open(text) : ({ ok: false, reason: 'unsigned' } as const)
+      if (!opened.ok) return this.drop(channel, `${opened.reason} message`)
+      wire = opened.message
     }
+    const decoded = decodeAppMessage(wire, this.maxBytes)
+    if (!decoded.ok) return this.drop(channel, decoded.reason)
     this.stats.received++
     this.handlers.deliver(channel, decoded.message, decoded.from)
+  }
+
+  /** Counts a refused message; reports it, at most DROP_REPORTS_PER_SECOND a second (a flood is only counted). */
+  private drop(channel: string, reason: string): void {
+    this.stats.dropped++
+    const second = Math.floor(Date.now() / 1000)
+    if (this.dropReports.second !== second) this.dropReports = { second, count: 0 }
+    if (++this.dropReports.count > DROP_REPORTS_PER_SECOND) return
+    this.listeners.emit({ state: 'dropped', channel, reason, dropped: this.stats.dropped })
+  }
+
+  /** The signer of `channel`'s messages; undefined without a secret. */
+  private signer(channel: string): BusSigner | undefined {
+    if (this.secrets === undefined) return undefined
+    let signer = this.signers.get(channel)
+    if (signer === undefined) {
+      // Bounded: a process publishing on ever new channel names does not grow this without end.
+      if (this.signers.size >= 1000) this.signers.clear()
+      signer = new BusSigner(this.secrets, this.prefix + channel)
+      this.signers.set(channel, signer)
+    }
+    return signer
   }
 
   private assertOpen(): void {
     if (this.closed) throw new CacheError(CacheErrorCode.CLOSED, 'the application channels are closed')
   }
+}
+
+/** The secrets of option `secret`, the signing one first; undefined without one. Throws a CacheOptionError. */
+function resolveSecrets(secret: AppChannelsOptions['secret']): readonly string[] | undefined {
+  if (secret === undefined) return undefined
+  const secrets = typeof secret === 'string' ? [secret] : secret
+  if (
+    !Array.isArray(secrets) ||
+    secrets.length === 0 ||
+    secrets.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)
+  ) {
+    throw new CacheOptionError(
+      `AppChannels: option "secret" must be a string of at least ${MIN_SECRET_LENGTH} characters, or a non-empty list of them (the first signs)`,
+      { option: 'secret' },
+    )
+  }
+  return [...secrets]
 }

@@ -129,7 +129,9 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
   }
   let appChannels: AppChannels
   try {
-    appChannels = new AppChannels({ ...channels, bus: invalidationBus })
+    // The bus's secret signs the application messages too.
+    const secret = bus?.secret === undefined ? {} : { secret: bus.secret }
+    appChannels = new AppChannels({ ...secret, ...channels, bus: invalidationBus })
   } catch (error) {
     void invalidationBus.close()
     void l2.close()

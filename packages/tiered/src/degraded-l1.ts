@@ -7,6 +7,7 @@ import type { L1Store } from './tiered-store-options.ts'
  * entries written before it went down are served for `ttlMs` at most (then purged, once), and every
  * entry written meanwhile (or while L2 is unavailable, or after L2 failed to take it) is kept for
  * `ttlMs` at most. When the bus comes back, or reports a gap, L1 is purged: what was missed is unknown.
+ * And at any time, no entry is kept in L1 longer than `maxL1TtlMs`, whatever it says.
  */
 export class DegradedL1 {
   private up: boolean
@@ -20,6 +21,8 @@ export class DegradedL1 {
     readonly ttlMs: number,
     private readonly now: () => number,
     busUp: boolean,
+    /** maxL1Ttl, ms: L1's own bound on any entry, whatever L2 says. */
+    private readonly maxL1TtlMs: number = Number.POSITIVE_INFINITY,
   ) {
     this.up = busUp
     this.downAt = now()
@@ -73,12 +76,12 @@ export class DegradedL1 {
   }
 
   /**
-   * The entry to put into L1: as is, or with its lifetime cut to `ttlMs` from now while the bus is
-   * down or when `untrusted` (L2 unavailable, or it failed to take this write).
+   * The entry to put into L1: as is, or with its lifetime cut to `maxL1TtlMs` from now, and to
+   * `ttlMs` while the bus is down or when `untrusted` (L2 unavailable, or it failed to take this write).
    */
   clamp<E extends CacheEntry>(entry: E, untrusted: boolean): E {
-    if (!untrusted && this.up) return entry
-    const until = this.now() + this.ttlMs
+    const trusted = !untrusted && this.up
+    const until = this.now() + (trusted ? this.maxL1TtlMs : Math.min(this.ttlMs, this.maxL1TtlMs))
     if (entry.staleUntil <= until) return entry
     return { ...entry, staleUntil: until, expiresAt: Math.min(entry.expiresAt, until) }
   }

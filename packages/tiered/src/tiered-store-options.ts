@@ -82,6 +82,13 @@ export interface TieredStoreOptions {
   bus?: InvalidationBus
   /** While the bus is down (or L2 unavailable), an L1 entry is served at most this long after it was written here, or after the bus went down. @default '5s' */
   degradedL1Ttl?: Duration
+  /**
+   * Longest an entry stays in L1 after it was written there, whatever its TTL or what L2 says (an
+   * entry planted in Redis with a far `staleUntil`): its `expiresAt` and `staleUntil` are cut to this
+   * from now. A longer-lived entry is then read again from L2, which holds it as long as it says.
+   * @default '1h'
+   */
+  maxL1Ttl?: Duration
   /** Store name, as reported to the Cache. @default 'tiered' */
   name?: string
   /**
@@ -113,6 +120,7 @@ const TIERED_STORE_OPTIONS = [
   'l2',
   'bus',
   'degradedL1Ttl',
+  'maxL1Ttl',
   'name',
   'lock',
   'now',
@@ -126,6 +134,7 @@ export interface ResolvedTieredStoreOptions {
   name: string
   now: () => number
   degradedL1TtlMs: number
+  maxL1TtlMs: number
   maxRepairs: number
 }
 
@@ -143,8 +152,19 @@ export function resolveTieredStoreOptions(options: TieredStoreOptions): Resolved
     name: options.name ?? 'tiered',
     now: options.now ?? Date.now,
     degradedL1TtlMs: parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl'),
+    maxL1TtlMs: resolveMaxL1Ttl(options.maxL1Ttl),
     maxRepairs: resolveMaxRepairs(options.maxRepairs),
   }
+}
+
+function resolveMaxL1Ttl(value: Duration | undefined): number {
+  const ms = parseDuration(value ?? '1h', 'maxL1Ttl')
+  if (ms <= 0) {
+    throw new CacheOptionError(`TieredStore: option "maxL1Ttl" must be longer than 0, got ${String(value)}`, {
+      option: 'maxL1Ttl',
+    })
+  }
+  return ms
 }
 
 function resolveMaxRepairs(value: number | undefined): number {

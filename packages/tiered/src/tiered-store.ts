@@ -69,7 +69,14 @@ export class TieredStore implements CacheStore {
     this.name = resolved.name
     this.now = resolved.now
     const busUp = this.bus === undefined || this.bus.isConnected()
-    this.degraded = new DegradedL1(this.l1, this.guard, resolved.degradedL1TtlMs, this.now, busUp)
+    this.degraded = new DegradedL1(
+      this.l1,
+      this.guard,
+      resolved.degradedL1TtlMs,
+      this.now,
+      busUp,
+      resolved.maxL1TtlMs,
+    )
     this.remote = new RemoteInvalidations({
       l1: this.l1,
       guard: this.guard,

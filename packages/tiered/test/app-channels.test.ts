@@ -225,6 +225,91 @@ describe('AppChannels over a RedisBus', () => {
   })
 })
 
+describe('AppChannels with a secret', () => {
+  const SECRET = 'app-channels-secret-0123456789'
+
+  async function signedPod(instanceId: string, prefix: string, secret: string | readonly string[] = SECRET) {
+    const bus = new RedisBus({
+      url: server.url,
+      prefix,
+      instanceId,
+      heartbeat: '200ms',
+      localDelivery: false,
+    })
+    const channels = new AppChannels({ bus, secret })
+    closers.push(
+      () => bus.close(),
+      () => channels.close(),
+    )
+    const events: ChannelEvent[] = []
+    channels.on((event) => events.push(event))
+    expect(await bus.ready()).toBe(true)
+    return { bus, channels, events }
+  }
+
+  it('signs every message; unsigned, forged, replayed or foreign-secret messages are dropped and counted', async () => {
+    const prefix = `as${++prefixCounter}:`
+    const a = await signedPod('a', prefix)
+    const b = await signedPod('b', prefix, ['another-secret-0123456789', SECRET]) // rotating: verifies either
+    const stranger = await signedPod('x', prefix, 'not-the-secret-0123456789')
+    const raw: string[] = []
+    const spy = new Redis(server.url)
+    closers.push(() => spy.disconnect())
+    spy.on('message', (_channel: string, message: string) => raw.push(message))
+    await spy.subscribe(`${prefix}app:ch`, `${prefix}app:other`)
+    const box = inbox()
+    await b.channels.subscribe('ch', box.handler)
+    await b.channels.subscribe('other', () => {})
+    await stranger.channels.subscribe('ch', () => {})
+
+    await a.channels.publish('ch', { n: 1 })
+    await until(() => box.received.length === 1 && raw.length === 1)
+    expect(raw[0]).toMatch(/^s1\|[A-Za-z0-9_-]{22}\|1\|a\|\{"n":1\}$/)
+    expect(box.received[0]).toMatchObject({ message: { n: 1 }, from: 'a' })
+
+    // Unsigned; the signed message replayed on another channel; a forged signature.
+    await admin.publish(`${prefix}app:ch`, encodeAppMessage('a', '{"n":2}'))
+    await admin.publish(`${prefix}app:other`, raw[0]!)
+    await admin.publish(`${prefix}app:ch`, raw[0]!.replace(/^s1\|.{4}/, 's1|AAAA'))
+    await until(() => b.events.length === 3)
+    expect(b.events.map((e) => [e.state, (e as { channel?: string }).channel, e.reason])).toEqual([
+      ['dropped', 'ch', 'unsigned message'],
+      ['dropped', 'other', 'wrong signature message'],
+      ['dropped', 'ch', 'wrong signature message'],
+    ])
+    expect(box.received).toHaveLength(1)
+    // A pod with another secret takes nothing from the others.
+    await until(() => stranger.channels.counters().dropped === 3)
+    expect(stranger.channels.counters().received).toBe(0)
+  })
+
+  it('reports at most ten refused messages a second, and counts them all', async () => {
+    const prefix = `as${++prefixCounter}:`
+    const a = await signedPod('a', prefix)
+    await a.channels.subscribe('ch', () => {})
+    await Promise.all(Array.from({ length: 30 }, () => admin.publish(`${prefix}app:ch`, 'junk')))
+    await until(() => a.channels.counters().dropped === 30)
+    expect(a.events.length).toBeGreaterThanOrEqual(10)
+    expect(a.events.length).toBeLessThanOrEqual(20) // two seconds at most
+  })
+
+  it('createCache signs with the bus secret; a short secret is refused', async () => {
+    const prefix = `as${++prefixCounter}:`
+    const cache = createCache({ redisUrl: server.url, prefix, bus: { instanceId: 'signed', secret: SECRET } })
+    closers.push(() => cache.close())
+    const peer = await signedPod('peer', prefix)
+    const box = inbox()
+    await peer.channels.subscribe('ch', box.handler)
+    expect(await (cache.store as TieredStore).ready(5000)).toBe(true)
+    await cache.publish('ch', 'hello')
+    await until(() => box.received.length === 1)
+    expect(box.received[0]).toMatchObject({ message: 'hello', from: 'signed' })
+    const bus = new RedisBus({ url: server.url, prefix: 'short:' })
+    closers.push(() => bus.close())
+    expect(() => new AppChannels({ bus, secret: 'short' })).toThrow(/at least 16 characters/)
+  })
+})
+
 describe('createCache: publish and subscribe on the Cache', () => {
   it('carries messages between caches on the same prefix, and relays gaps as `channel` events', async () => {
     const prefix = `cc${++prefixCounter}:`
