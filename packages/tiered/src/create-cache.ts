@@ -32,6 +32,8 @@ export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   bus?: Omit<RedisBusOptions, 'url' | 'prefix'>
   /** While the bus is down, L1 entries are served at most this long. @default '5s' */
   degradedL1Ttl?: Duration
+  /** L1 keeps no entry longer than this after writing it, whatever its TTL or what L2 says (see TieredStore). @default '1h' */
+  maxL1Ttl?: Duration
   /** Application channels (`cache.publish` / `cache.subscribe`): `maxMessageBytes`. Over the bus's connections with Redis, in process without. @default {} */
   channels?: Omit<AppChannelsOptions, 'bus'>
 }
@@ -59,6 +61,7 @@ const OPTIONS = [
   'redis',
   'bus',
   'degradedL1Ttl',
+  'maxL1Ttl',
   'channels',
   ...CACHE_OPTIONS,
 ] as const
@@ -70,7 +73,7 @@ const OPTIONS = [
  */
 export function createCache(options: CreateCacheOptions = {}): Cache {
   assertKnownOptions('createCache', options, OPTIONS)
-  const { redisUrl, prefix, l1, redis, bus, degradedL1Ttl, channels, now, ...defaults } = options
+  const { redisUrl, prefix, l1, redis, bus, degradedL1Ttl, maxL1Ttl, channels, now, ...defaults } = options
   if (redisUrl !== undefined && typeof redisUrl !== 'string') {
     throw new CacheOptionError(`createCache: option "redisUrl" must be a string, got ${typeof redisUrl}`, {
       option: 'redisUrl',
@@ -146,6 +149,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     lock: busLock(invalidationBus, now),
     channels: appChannels,
     ...(degradedL1Ttl === undefined ? {} : { degradedL1Ttl }),
+    ...(maxL1Ttl === undefined ? {} : { maxL1Ttl }),
     ...(now === undefined ? {} : { now }),
   })
   try {
