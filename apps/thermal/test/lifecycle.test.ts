@@ -18,11 +18,29 @@ describe('configuration at start', () => {
     [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL must start with redis:// or rediss://'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud" must be one of'],
     [{ OPTIMIZATION_EVALUATIONS: '0' }, 'OPTIMIZATION_EVALUATIONS="0" must be an integer from 1'],
+    [{ MAX_CONCURRENT_COMPUTATIONS: '0' }, 'MAX_CONCURRENT_COMPUTATIONS="0" must be an integer from 1'],
+    [{ RATE_LIMIT_MAX: 'lots' }, 'RATE_LIMIT_MAX="lots" must be an integer from 0'],
+    [{ CACHE_ADMIN_TOKEN: 'hunter2' }, 'CACHE_ADMIN_TOKEN is 7 characters long, fewer than 32'],
+    [
+      { CACHE_ADMIN_TOKEN: 'replace-with-the-output-of-openssl-rand-hex-32' },
+      'CACHE_ADMIN_TOKEN is the placeholder "replace-with-the-output-of-openssl-rand-hex-32" from the examples',
+    ],
+    [{ CACHE_ADMIN_TOKEN: 'change-me-too' }, 'is the placeholder "change-me-too"'],
   ])('exits 1 naming the bad variable: %o', async (env, message) => {
     const { code, output } = await runToExit({ ...env, DATABASE_PATH: join(dir, 'bad.db') })
     expect(code).toBe(1)
     expect(output).toContain('invalid configuration')
     expect(output).toContain(message)
+  })
+
+  it('never prints a short admin token it refuses', async () => {
+    const { code, output } = await runToExit({
+      CACHE_ADMIN_TOKEN: 'hunter2-hunter2',
+      DATABASE_PATH: join(dir, 'bad.db'),
+    })
+    expect(code).toBe(1)
+    expect(output).toContain('CACHE_ADMIN_TOKEN is 15 characters long')
+    expect(output).not.toContain('hunter2')
   })
 
   it('never prints the Redis password of a bad URL', async () => {
