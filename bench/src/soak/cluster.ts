@@ -199,8 +199,6 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
           CACHE_DEGRADED_L1_TTL: `${degradedL1TtlMs}ms`,
           // The soak measures the cache, not the apps' per-client rate limit (one client, many requests).
           RATE_LIMIT_MAX: '0',
-          // The load comes from one address at ~50 requests/s per pod: no per-client rate limit.
-          RATE_LIMIT_MAX: '0',
         },
       })
       const pod: SoakPod = { name, url: `http://127.0.0.1:${port}`, viaProxy, child }
