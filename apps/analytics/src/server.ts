@@ -17,6 +17,7 @@ export function buildServer(config: Config): FastifyInstance {
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
     adminToken: config.adminToken,
+    busSecret: config.busSecret,
     http: config.http,
     errorLogIntervalMs: config.errorLogIntervalMs,
     // Grace lets an expired aggregate be served while the database fails.

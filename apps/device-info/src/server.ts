@@ -16,6 +16,7 @@ export function buildServer(config: Config): FastifyInstance {
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
     adminToken: config.adminToken,
+    busSecret: config.busSecret,
     http: config.http,
     errorLogIntervalMs: config.errorLogIntervalMs,
     // Grace lets expired device info be served while the database fails.

@@ -22,22 +22,29 @@ export const PLACEHOLDER_TOKENS: readonly string[] = [
  */
 export function envAdminToken(env: NodeJS.ProcessEnv): string | undefined {
   const token = envText(env, 'CACHE_ADMIN_TOKEN')
-  if (token === undefined) return undefined
-  const advice = 'set a secret of your own, e.g. the output of `openssl rand -hex 32`'
-  if (PLACEHOLDER_TOKENS.includes(token.toLowerCase())) {
-    throw new ConfigError(
-      'CACHE_ADMIN_TOKEN',
-      `CACHE_ADMIN_TOKEN is the placeholder ${JSON.stringify(token)} from the examples: ${advice}`,
-    )
-  }
-  if (/\s/.test(token)) {
-    throw new ConfigError('CACHE_ADMIN_TOKEN', `CACHE_ADMIN_TOKEN must not contain whitespace: ${advice}`)
-  }
-  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError(
-      'CACHE_ADMIN_TOKEN',
-      `CACHE_ADMIN_TOKEN is ${token.length} characters long, fewer than ${MIN_ADMIN_TOKEN_LENGTH}: ${advice}`,
-    )
-  }
+  if (token !== undefined) refuseWeakSecret('CACHE_ADMIN_TOKEN', token)
   return token
+}
+
+/**
+ * Throws a ConfigError naming `variable` when `secret` is an example's placeholder, holds
+ * whitespace or is shorter than {@link MIN_ADMIN_TOKEN_LENGTH}; the message never repeats it.
+ */
+export function refuseWeakSecret(variable: string, secret: string): void {
+  const advice = 'set a secret of your own, e.g. the output of `openssl rand -hex 32`'
+  if (PLACEHOLDER_TOKENS.includes(secret.toLowerCase())) {
+    throw new ConfigError(
+      variable,
+      `${variable} is the placeholder ${JSON.stringify(secret)} from the examples: ${advice}`,
+    )
+  }
+  if (/\s/.test(secret)) {
+    throw new ConfigError(variable, `${variable} must not contain whitespace: ${advice}`)
+  }
+  if (secret.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(
+      variable,
+      `${variable} is ${secret.length} characters long, fewer than ${MIN_ADMIN_TOKEN_LENGTH}: ${advice}`,
+    )
+  }
 }

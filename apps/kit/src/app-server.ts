@@ -37,6 +37,8 @@ export interface AppServerOptions<R extends Closable> {
   redisUrl: string | undefined
   /** The bearer token of the cache admin endpoints; undefined: they answer 404. */
   adminToken: string | undefined
+  /** Signs the invalidation bus (and application channels); every pod of the app needs the same. @default unsigned */
+  busSecret?: readonly string[] | undefined
   /** Proxy trust and the rate limits. */
   http: HttpSettings
   /** Repeats of a cache error within this long are logged as one count. @default 10000 */
@@ -63,7 +65,11 @@ export function buildAppServer<R extends Closable>(options: AppServerOptions<R>)
   // Bodies are checked as sent ("42" is not a number); path and query values are read as their type.
   app.setValidatorCompiler(requestValidatorCompiler())
   const resources = options.open()
-  const { cache, registry, close: closeCache } = createAppCache(options.name, options.redisUrl, options.cache)
+  const cacheOptions =
+    options.busSecret === undefined
+      ? options.cache
+      : { ...options.cache, bus: { ...options.cache.bus, secret: [...options.busSecret] } }
+  const { cache, registry, close: closeCache } = createAppCache(options.name, options.redisUrl, cacheOptions)
   const tracker = new CacheStatusTracker(cache)
   const figures = new CacheFigures(cache)
 

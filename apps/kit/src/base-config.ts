@@ -1,4 +1,5 @@
 import { envAdminToken } from './admin-token.ts'
+import { envBusSecret } from './bus-secret.ts'
 import { envDuration, envInteger, envOneOf, envText } from './env-readers.ts'
 import { envHttpSettings, type HttpSettings } from './http-settings.ts'
 import { LOG_LEVELS, type LogLevel } from './log-level.ts'
@@ -13,6 +14,8 @@ export interface BaseConfig {
   databasePath: string
   /** Absent: the cache admin endpoints are disabled (404). At least 32 characters, not a placeholder. */
   adminToken: string | undefined
+  /** Signs and checks the invalidation bus's messages (first signs, any verifies); absent: unsigned. */
+  busSecret: readonly string[] | undefined
   logLevel: LogLevel
   /** Proxy trust and the rate limits of the data plane and the admin endpoints. */
   http: HttpSettings
@@ -27,7 +30,7 @@ export interface BaseConfigDefaults {
 }
 
 /**
- * Reads PORT, HOST, REDIS_URL, DATABASE_PATH, CACHE_ADMIN_TOKEN, LOG_LEVEL, then TRUST_PROXY, the
+ * Reads PORT, HOST, REDIS_URL, DATABASE_PATH, CACHE_ADMIN_TOKEN, CACHE_BUS_SECRET, LOG_LEVEL, then TRUST_PROXY, the
  * rate limits (RATE_LIMIT_MAX, RATE_LIMIT_WINDOW, ADMIN_RATE_LIMIT_MAX, ADMIN_RATE_LIMIT_WINDOW) and
  * ERROR_LOG_INTERVAL, in that order; throws a ConfigError naming the first bad one.
  */
@@ -38,6 +41,7 @@ export function loadBaseConfig(env: NodeJS.ProcessEnv, defaults: BaseConfigDefau
     redisUrl: envRedisUrl(env),
     databasePath: envText(env, 'DATABASE_PATH') ?? defaults.databasePath,
     adminToken: envAdminToken(env),
+    busSecret: envBusSecret(env),
     logLevel: envOneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     http: envHttpSettings(env),
     errorLogIntervalMs: envDuration(env, 'ERROR_LOG_INTERVAL', '10s'),

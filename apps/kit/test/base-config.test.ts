@@ -34,6 +34,7 @@ describe('loadBaseConfig', () => {
       redisUrl: undefined,
       databasePath: './data/kit.db',
       adminToken: undefined,
+      busSecret: undefined,
       logLevel: 'info',
       http: HTTP_DEFAULTS,
       errorLogIntervalMs: 10_000,
@@ -48,6 +49,7 @@ describe('loadBaseConfig', () => {
         REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
         DATABASE_PATH: '/data/x.db',
         CACHE_ADMIN_TOKEN: ` ${TOKEN} `,
+        CACHE_BUS_SECRET: `${TOKEN}-new, ${TOKEN}-old`,
         LOG_LEVEL: 'warn',
         TRUST_PROXY: '1',
         RATE_LIMIT_MAX: '100',
@@ -64,6 +66,7 @@ describe('loadBaseConfig', () => {
       redisUrl: 'rediss://:pw@redis.internal:6380/2',
       databasePath: '/data/x.db',
       adminToken: TOKEN,
+      busSecret: [`${TOKEN}-new`, `${TOKEN}-old`],
       logLevel: 'warn',
       http: {
         trustProxy: 1,
@@ -102,6 +105,15 @@ describe('loadBaseConfig', () => {
       configError(() => loadBaseConfig({ CACHE_ADMIN_TOKEN: `${TOKEN} x` }, DEFAULTS)).message,
     ).toContain('must not contain whitespace')
     expect(loadBaseConfig({ CACHE_ADMIN_TOKEN: TOKEN.slice(0, 32) }, DEFAULTS).adminToken).toHaveLength(32)
+  })
+
+  it('holds every bus secret to the same rule, naming CACHE_BUS_SECRET', () => {
+    const weak = configError(() => loadBaseConfig({ CACHE_BUS_SECRET: `${TOKEN},short-one` }, DEFAULTS))
+    expect(weak.variable).toBe('CACHE_BUS_SECRET')
+    expect(weak.message).toContain('CACHE_BUS_SECRET is 9 characters long, fewer than 32')
+    expect(
+      configError(() => loadBaseConfig({ CACHE_BUS_SECRET: PLACEHOLDER_TOKENS.at(-1) }, DEFAULTS)).message,
+    ).toContain('is the placeholder')
   })
 
   it('names a bad rate limit or proxy setting', () => {

@@ -23,6 +23,7 @@ export function buildServer(config: Config): FastifyInstance {
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
     adminToken: config.adminToken,
+    busSecret: config.busSecret,
     http: config.http,
     errorLogIntervalMs: config.errorLogIntervalMs,
     // Grace and a soft timeout let an expired analysis be served stale while a fresh one is computed.

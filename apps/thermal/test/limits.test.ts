@@ -11,6 +11,7 @@ import { jsonBody, type Pod, startPods } from './pods.ts'
 // answers with its status, headers and body, and the rest of the service keeps working.
 const TOKEN = 'thermal-limits-token-0123456789abcdef0123'
 const auth = { authorization: `Bearer ${TOKEN}` }
+const BUS_SECRET = 'thermal-bus-secret-0123456789abcdef012345'
 let dir: string
 let redis: AclRedis
 let admin: Redis
@@ -27,6 +28,7 @@ beforeAll(async () => {
     REDIS_URL: redis.urlFor('thermal'),
     DATABASE_PATH: join(dir, 'thermal.db'),
     CACHE_ADMIN_TOKEN: TOKEN,
+    CACHE_BUS_SECRET: BUS_SECRET,
     MAX_CONCURRENT_COMPUTATIONS: '1',
     OPTIMIZATION_EVALUATIONS: '300',
     RATE_LIMIT_MAX: '150',
@@ -88,6 +90,31 @@ describe('thermal limits on three pods', () => {
     const other = await p1.json<{ supplyC: number }>(`/api/racks/${id}/thermal-analysis?supplyC=20.1`)
     expect(other.headers.get('x-cache')).toBe('miss')
     expect(other.body.supplyC).toBe(20.1)
+  })
+
+  it('with CACHE_BUS_SECRET, forged invalidations sent through the app user change nothing, real ones reach every pod', async () => {
+    const [p1, p2] = pods
+    const id = await rack(p1, 'signed', 1)
+    const path = `/api/racks/${id}/thermal-analysis`
+    const deadline = Date.now() + 5_000
+    while ((await p2.get(path)).headers.get('x-cache') !== 'hit' && Date.now() < deadline) await sleep(100)
+    const forger = new Redis(redis.urlFor('thermal'), { lazyConnect: true, maxRetriesPerRequest: 0 })
+    await forger.connect()
+    try {
+      expect(await forger.publish('strata:thermal:bus', '1|forger|1|c|')).toBeGreaterThan(0)
+      await forger.publish('strata:thermal:bus', `1|forger|2|p|thermal:rack:${id}:*`)
+    } finally {
+      forger.disconnect()
+    }
+    await sleep(300)
+    // Drop the entry from Redis behind the pods' backs: now only pod 2's L1 can answer a hit.
+    const keys = await admin.keys(`strata:thermal:thermal:rack:${id}:*`)
+    if (keys.length > 0) await admin.unlink(...keys)
+    expect((await p2.get(path)).headers.get('x-cache')).toBe('hit')
+    // A signed invalidation (a write through pod 1) still reaches pod 2.
+    const position = { name: 'more', startU: 30, heightU: 1, powerWatts: 300 }
+    expect((await p1.get(`/api/racks/${id}/positions`, jsonBody('POST', position))).status).toBe(201)
+    expect((await p2.get(path)).headers.get('x-cache')).toBe('miss')
   })
 
   it('caps cold computations per pod: a full pod answers 503 E_BUSY with Retry-After, the rest still answers', async () => {
