@@ -14,7 +14,7 @@ import type { CacheEvents } from './events.ts'
 import { validateKey } from './key-schema.ts'
 import { LEFT_OUT, type LoaderRun, type LoaderRuns } from './loader-run.ts'
 import type { StoreAccess } from './store-access.ts'
-import type { CacheTracing } from './tracing.ts'
+import { type CacheTracing, traced } from './tracing.ts'
 
 /** One entry of `Cache.setMany`: its key and value, and optionally its own TTL and tags. */
 export interface SetManyEntry<T = unknown> {
@@ -65,7 +65,11 @@ export class CacheBatches {
   constructor(private readonly host: BatchHost) {}
 
   /** See `Cache.setMany`. */
-  async setMany(entries: readonly SetManyEntry[], options?: SetOptions): Promise<void> {
+  setMany(entries: readonly SetManyEntry[], options?: SetOptions): Promise<void> {
+    return traced(this.host.tracing(), 'setMany', undefined, () => this.setAll(entries, options))
+  }
+
+  private async setAll(entries: readonly SetManyEntry[], options?: SetOptions): Promise<void> {
     if (!Array.isArray(entries))
       throw new CacheOptionError('setMany: entries must be an array of { key, value, ttl?, tags? }')
     if (options !== undefined) assertKnownOptions('setMany', options, SET_OPTIONS)
@@ -97,7 +101,11 @@ export class CacheBatches {
   }
 
   /** See `Cache.deleteMany`. */
-  async deleteMany(keys: readonly string[]): Promise<number> {
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return traced(this.host.tracing(), 'deleteMany', undefined, () => this.deleteAll(keys))
+  }
+
+  private async deleteAll(keys: readonly string[]): Promise<number> {
     this.checkKeys('deleteMany', keys)
     if (keys.length === 0) return 0
     const { store, loads, counters, events } = this.host
@@ -115,7 +123,15 @@ export class CacheBatches {
   }
 
   /** See `Cache.getOrSetMany`. */
-  async getOrSetMany<T>(
+  getOrSetMany<T>(
+    keys: readonly string[],
+    loader: BatchLoader<T>,
+    options?: GetOrSetManyOptions,
+  ): Promise<(T | undefined)[]> {
+    return traced(this.host.tracing(), 'getOrSetMany', undefined, () => this.loadAll(keys, loader, options))
+  }
+
+  private async loadAll<T>(
     keys: readonly string[],
     loader: BatchLoader<T>,
     options?: GetOrSetManyOptions,

@@ -1,6 +1,7 @@
 import type { CacheCounters } from './cache-counters.ts'
 import type { CacheEventMap, CacheEvents, CacheOperation } from './events.ts'
 import type { InvalidationScope, LoaderRuns } from './loader-run.ts'
+import { type CacheTracing, traced } from './tracing.ts'
 
 /** Emits an `operation` event timing a facade call that began at `started` (its performance.now()). */
 export function emitOperation(
@@ -21,8 +22,25 @@ export function emitOperation(
  * running loaders it touches are dropped first (so nothing read before it is served or written
  * after it), then the store removes; a store failure is reported, never thrown.
  */
-export async function applyInvalidation(
-  host: { readonly loads: LoaderRuns; readonly counters: CacheCounters; readonly events: CacheEvents },
+export function applyInvalidation(
+  host: InvalidationHost,
+  operation: 'invalidate' | 'invalidateTags' | 'clear',
+  scope: InvalidationScope,
+  remove: () => Promise<number>,
+): Promise<number> {
+  return traced(host.tracing(), operation, undefined, () => apply(host, operation, scope, remove))
+}
+
+/** What an invalidation needs of its Cache. */
+interface InvalidationHost {
+  readonly loads: LoaderRuns
+  readonly counters: CacheCounters
+  readonly events: CacheEvents
+  tracing(): CacheTracing | undefined
+}
+
+async function apply(
+  host: InvalidationHost,
   operation: 'invalidate' | 'invalidateTags' | 'clear',
   scope: InvalidationScope,
   remove: () => Promise<number>,

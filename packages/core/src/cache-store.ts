@@ -1,5 +1,6 @@
 import type { CacheEntry } from './cache-entry.ts'
 import type { ChannelEvent, ChannelTransport } from './channels.ts'
+import type { CacheTracing } from './tracing.ts'
 
 /**
  * One tier of storage. MemoryStore, RedisStore and TieredStore all implement it, and so can yours:
@@ -70,6 +71,8 @@ export interface CacheStore {
    * whether it was written; rejects only for bad input, before anything is written.
    */
   setLoadedMany?<T>(entries: readonly [string, CacheEntry<T>, LoadToken][]): Promise<boolean[]>
+  /** Installs (or, with undefined, removes) a tracing hook for spans per round trip (`Cache.trace` with `storeSpans`). */
+  trace?(tracing: CacheTracing | undefined): void
   /** Application channels across every process sharing the store (TieredStore over Redis); without it the Cache's are in process. */
   readonly channels?: ChannelTransport
 }
@@ -154,7 +157,7 @@ export type InvalidationKind = 'key' | 'pattern' | 'tags' | 'clear'
 
 /** What a store may report on its own; the Cache re-emits these as its events. */
 export type StoreEvent =
-  | { type: 'error'; operation: string; tier: string; error: unknown; key?: string }
+  | { type: 'error'; operation: string; tier: string; error: unknown; key?: string; count?: number }
   | { type: 'breaker'; tier: string; state: BreakerState; previous: BreakerState }
   | { type: 'bus'; state: BusState; reason?: string; dropped?: number }
   | ({ type: 'channel' } & ChannelEvent)

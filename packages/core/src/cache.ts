@@ -32,7 +32,7 @@ import { type Loader, LoaderRuns, resolveLoaderSettings } from './loader-run.ts'
 import { RefreshAhead } from './refresh-ahead.ts'
 import { StoreAccess } from './store-access.ts'
 import { tierHealth, tierStats } from './tier-report.ts'
-import type { CacheTracing } from './tracing.ts'
+import { type CacheTracing, traced } from './tracing.ts'
 import { wrapFunction } from './wrap.ts'
 
 /**
@@ -77,6 +77,7 @@ export class Cache {
       read: (key) => access.read(key),
       write: (key, entry, ttlMs, load) => access.write(key, entry, ttlMs, load),
       loaded: (key, ms) => this.refresh.record(key, ms),
+      tracing: () => this.tracing,
     })
     this.loads = loads
     this.refresh = new RefreshAhead({ loads, counters, events, defaults, random: () => Math.random() })
@@ -90,7 +91,8 @@ export class Cache {
   /** A fresh value, or undefined. `{ allowStale: true }` also returns a value within grace. */
   get<T>(key: string, options?: GetOptions): Promise<T | undefined> {
     const hit = this.peekFresh<T>(key)
-    return hit !== undefined ? Promise.resolve(hit.value) : this.getSlow<T>(key, options)
+    if (hit !== undefined) return Promise.resolve(hit.value)
+    return traced(this.tracing, 'get', key, () => this.getSlow<T>(key, options))
   }
 
   private async getSlow<T>(key: string, options: GetOptions | undefined): Promise<T | undefined> {
@@ -110,26 +112,28 @@ export class Cache {
   }
 
   /** Values for many keys in one round trip where the store can; same order as `keys`. */
-  async getMany<T>(keys: readonly string[], options?: GetOptions): Promise<(T | undefined)[]> {
-    this.assertOpen()
-    if (!Array.isArray(keys))
-      throw new CacheError(CacheErrorCode.INVALID_KEY, 'getMany: keys must be an array')
-    for (const key of keys) validateKey(key)
-    const started = this.events.has('operation') ? performance.now() : 0
-    let entries: (CacheEntry<T> | undefined)[]
-    try {
-      entries = this.store.getMany
-        ? await this.store.getMany<T>(keys)
-        : await Promise.all(keys.map((key) => this.store.get<T>(key)))
-    } catch (error) {
-      this.counters.error('getMany', error)
-      entries = keys.map(() => undefined)
-    }
-    const now = this.now()
-    const allowStale = options?.allowStale === true
-    const values = entries.map((entry, i) => this.serve(keys[i]!, entry, now, allowStale)?.value)
-    if (started !== 0) this.emitOperation('getMany', started)
-    return values
+  getMany<T>(keys: readonly string[], options?: GetOptions): Promise<(T | undefined)[]> {
+    return traced(this.tracing, 'getMany', undefined, async () => {
+      this.assertOpen()
+      if (!Array.isArray(keys))
+        throw new CacheError(CacheErrorCode.INVALID_KEY, 'getMany: keys must be an array')
+      for (const key of keys) validateKey(key)
+      const started = this.events.has('operation') ? performance.now() : 0
+      let entries: (CacheEntry<T> | undefined)[]
+      try {
+        entries = this.store.getMany
+          ? await this.store.getMany<T>(keys)
+          : await Promise.all(keys.map((key) => this.store.get<T>(key)))
+      } catch (error) {
+        this.counters.error('getMany', error)
+        entries = keys.map(() => undefined)
+      }
+      const now = this.now()
+      const allowStale = options?.allowStale === true
+      const values = entries.map((entry, i) => this.serve(keys[i]!, entry, now, allowStale)?.value)
+      if (started !== 0) this.emitOperation('getMany', started)
+      return values
+    })
   }
 
   /**
@@ -139,7 +143,8 @@ export class Cache {
    */
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
     const hit = this.peekFresh<T>(key)
-    if (hit === undefined) return this.getOrSetSlow(key, loader, options)
+    if (hit === undefined)
+      return traced(this.tracing, 'getOrSet', key, () => this.getOrSetSlow(key, loader, options))
     if (this.defaults.refreshAhead !== undefined || options?.refreshAhead !== undefined)
       this.refresh.onHit(key, hit, this.now(), loader, options)
     return Promise.resolve(hit.value)
@@ -211,15 +216,17 @@ export class Cache {
   // ---- writes -----------------------------------------------------------------------------------
 
   /** Stores a value. Rejects only for bad input (key, options, an unserializable or oversized value). */
-  async set<T>(key: string, value: T, options?: SetOptions): Promise<void> {
-    this.assertOpen()
-    validateKey(key)
-    if (options !== undefined) assertKnownOptions(`set("${key}")`, options, SET_OPTIONS)
-    const { ttlMs, graceMs, tags } = resolveWriteSettings(options, this.defaults)
-    const started = this.events.has('operation') ? performance.now() : 0
-    this.loads.invalidate({ kind: 'key', keys: [key] })
-    await this.access.write(key, createEntry(value, ttlMs, graceMs, this.now(), tags), ttlMs)
-    if (started !== 0) this.emitOperation('set', started, key)
+  set<T>(key: string, value: T, options?: SetOptions): Promise<void> {
+    return traced(this.tracing, 'set', key, async () => {
+      this.assertOpen()
+      validateKey(key)
+      if (options !== undefined) assertKnownOptions(`set("${key}")`, options, SET_OPTIONS)
+      const { ttlMs, graceMs, tags } = resolveWriteSettings(options, this.defaults)
+      const started = this.events.has('operation') ? performance.now() : 0
+      this.loads.invalidate({ kind: 'key', keys: [key] })
+      await this.access.write(key, createEntry(value, ttlMs, graceMs, this.now(), tags), ttlMs)
+      if (started !== 0) this.emitOperation('set', started, key)
+    })
   }
 
   /** Writes many entries in one batch where the store can (one round trip, one notice to the other pods). */
@@ -235,23 +242,25 @@ export class Cache {
   }
 
   /** Removes one key; resolves whether the authoritative tier had it. */
-  async delete(key: string): Promise<boolean> {
-    this.assertOpen()
-    validateKey(key)
-    const started = this.events.has('operation') ? performance.now() : 0
-    this.loads.invalidate({ kind: 'key', keys: [key] })
-    let deleted = false
-    try {
-      deleted = await this.store.delete(key)
-    } catch (error) {
-      this.counters.error('delete', error, key)
-    }
-    this.counters.deletes++
-    if (this.events.has('delete')) this.events.emit('delete', { key, deleted })
-    if (this.events.has('invalidate'))
-      this.events.emit('invalidate', { kind: 'key', source: 'local', keys: [key], count: deleted ? 1 : 0 })
-    if (started !== 0) this.emitOperation('delete', started, key)
-    return deleted
+  delete(key: string): Promise<boolean> {
+    return traced(this.tracing, 'delete', key, async () => {
+      this.assertOpen()
+      validateKey(key)
+      const started = this.events.has('operation') ? performance.now() : 0
+      this.loads.invalidate({ kind: 'key', keys: [key] })
+      let deleted = false
+      try {
+        deleted = await this.store.delete(key)
+      } catch (error) {
+        this.counters.error('delete', error, key)
+      }
+      this.counters.deletes++
+      if (this.events.has('delete')) this.events.emit('delete', { key, deleted })
+      if (this.events.has('invalidate'))
+        this.events.emit('invalidate', { kind: 'key', source: 'local', keys: [key], count: deleted ? 1 : 0 })
+      if (started !== 0) this.emitOperation('delete', started, key)
+      return deleted
+    })
   }
 
   /** Removes every key matching a glob (`*`, `?`); resolves how many the authoritative tier removed. */
@@ -282,6 +291,17 @@ export class Cache {
   }
 
   // ---- observing --------------------------------------------------------------------------------
+
+  /** Installs a tracing hook (see CacheTracing; openTelemetryMetrics installs one); returns the function that removes it. */
+  trace(tracing: CacheTracing): () => void {
+    this.tracing = tracing
+    this.store.trace?.(tracing.storeSpans === true ? tracing : undefined)
+    return () => {
+      if (this.tracing !== tracing) return
+      this.tracing = undefined
+      this.store.trace?.(undefined)
+    }
+  }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends CacheEventName>(event: E, listener: CacheEventListener<E>): () => void {
@@ -358,7 +378,8 @@ export class Cache {
 
   /** Relays what the store raised by itself; another pod's invalidation (or a bus outage) also drops shared reads. */
   private onStoreEvent(event: StoreEvent): void {
-    if (event.type === 'error') this.counters.errors++
+    // An event may stand for several failures (repeats reported together, see `count`).
+    if (event.type === 'error') this.counters.errors += event.count ?? 1
     // Another pod invalidated: a shared read or a load started before it must not be served or written.
     else if (event.type === 'invalidate') this.loads.invalidate(event)
     // Invalidations may have been missed while the bus was down.

@@ -1,18 +1,13 @@
 import type { CacheCounters } from './cache-counters.ts'
 import { type CacheEntry, createEntry, isFresh } from './cache-entry.ts'
-import {
-  type CacheDefaults,
-  type GetOrSetOptions,
-  resolveWriteSettings,
-  type WriteSettings,
-} from './cache-options.ts'
 import type { CacheStore, InvalidationKind, LoadToken, LockLease } from './cache-store.ts'
 import { withDeadline } from './deadline.ts'
 import { type Duration, parseDuration } from './duration.ts'
-import { CacheOptionError, CacheTimeoutError } from './errors.ts'
+import { CacheTimeoutError } from './errors.ts'
 import { globMatcher } from './glob-match.ts'
 import { validateTags } from './key-schema.ts'
-import { resolveRefreshAhead } from './refresh-policy.ts'
+import type { LoaderSettings } from './loader-settings.ts'
+import type { CacheTracing } from './tracing.ts'
 
 /** What a loader sees and can change about how its result is cached. */
 export interface LoaderContext<T = unknown> {
@@ -33,46 +28,7 @@ export interface LoaderContext<T = unknown> {
 /** Computes the value of a key getOrSet did not find; its result (not its error) is cached. */
 export type Loader<T> = (ctx: LoaderContext<T>) => T | Promise<T>
 
-/** How one getOrSet call runs its loader: resolved once from the call's options and the Cache's defaults. */
-export interface LoaderSettings extends WriteSettings {
-  readonly softTimeoutMs: number | undefined
-  readonly hardTimeoutMs: number | undefined
-  readonly lock: boolean
-}
-
-/**
- * A getOrSet call's settings: each option falls back on the Cache's default (no options: the
- * defaults themselves). Throws for bad input, and for a softTimeout longer than the hardTimeout.
- */
-export function resolveLoaderSettings(
-  key: string,
-  options: GetOrSetOptions | undefined,
-  defaults: CacheDefaults,
-): LoaderSettings {
-  let settings: LoaderSettings = defaults
-  if (options !== undefined) {
-    const { ttlMs, graceMs, tags } = resolveWriteSettings(options, defaults)
-    if (options.refreshAhead !== undefined) resolveRefreshAhead(options.refreshAhead, `getOrSet("${key}")`)
-    const soft = options.softTimeout
-    const hard = options.hardTimeout
-    settings = {
-      ttlMs,
-      graceMs,
-      tags,
-      softTimeoutMs: soft === undefined ? defaults.softTimeoutMs : parseDuration(soft, 'softTimeout'),
-      hardTimeoutMs: hard === undefined ? defaults.hardTimeoutMs : parseDuration(hard, 'hardTimeout'),
-      lock: options.lock ?? defaults.lock,
-    }
-  }
-  const { softTimeoutMs, hardTimeoutMs } = settings
-  if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs > hardTimeoutMs) {
-    throw new CacheOptionError(
-      `getOrSet("${key}"): softTimeout (${softTimeoutMs} ms) is longer than hardTimeout (${hardTimeoutMs} ms)`,
-      { key, option: 'softTimeout' },
-    )
-  }
-  return settings
-}
+export { type LoaderSettings, resolveLoaderSettings } from './loader-settings.ts'
 
 /** What an invalidation touches: keys, a glob, tags, or everything. */
 export interface InvalidationScope {
@@ -98,6 +54,8 @@ export interface LoaderHost {
   write(key: string, entry: CacheEntry, ttlMs: number, load?: LoadedWrite): Promise<void>
   /** Told how long each successful loader call took (refresh-ahead's XFetch uses it). */
   loaded?(key: string, durationMs: number): void
+  /** The tracing hook, when one is installed: each loader call runs in a `cache.loader` span. */
+  tracing?(): CacheTracing | undefined
 }
 
 /** A loader's result on its way to the store: the token from `startLoad`, and the lock lease if one is held. */
@@ -326,8 +284,11 @@ export class LoaderRuns {
     counters.loaderRuns++
     const started = performance.now()
     let value: T
+    const tracing = this.host.tracing?.()
     try {
-      value = await loader(ctx)
+      value = await (tracing === undefined
+        ? loader(ctx)
+        : tracing.span('cache.loader', { 'cache.key': key }, async () => loader(ctx)))
     } catch (error) {
       counters.loaderDone(key, started, { error })
       throw error

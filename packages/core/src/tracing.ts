@@ -20,3 +20,19 @@ export interface CacheTracing {
   /** Also one span per store round trip (e.g. `redis.get`), for stores that offer them. @default false */
   readonly storeSpans?: boolean
 }
+
+/**
+ * Runs `run` inside a `cache.<operation>` span when tracing is on (`cache.key` is the raw key: an
+ * implementation maps it to a bounded pattern before exporting), else as is.
+ */
+export function traced<T>(
+  tracing: CacheTracing | undefined,
+  operation: string,
+  key: string | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  if (tracing === undefined) return run()
+  const attributes: TraceAttributes = { 'cache.operation': operation }
+  if (typeof key === 'string') attributes['cache.key'] = key
+  return tracing.span(`cache.${operation}`, attributes, run)
+}

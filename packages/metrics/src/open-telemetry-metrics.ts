@@ -1,9 +1,10 @@
 import type * as OtelApi from '@opentelemetry/api'
-import type { Attributes, BatchObservableCallback, Meter, Observable, Tracer } from '@opentelemetry/api'
+import type { Attributes, BatchObservableCallback, Meter, Observable, Span, Tracer } from '@opentelemetry/api'
 import { type Cache, CacheOptionError } from '@strata-cache/core'
 import { assertKnownOptions } from '@strata-cache/core/internal'
 import { LOADER_BUCKETS, OPERATION_BUCKETS, resolveBuckets } from './buckets.ts'
 import { type KeyPatternFn, resolveCacheName, resolveKeyPattern, resolveMaxPatterns } from './labels.ts'
+import { otelTracing } from './open-telemetry-tracing.ts'
 import { CacheRecorder } from './recorder.ts'
 import { REPAIR_OUTCOMES } from './tier-figures.ts'
 
@@ -16,8 +17,14 @@ export interface OpenTelemetryMetricsOptions {
   meter?: Meter
   /** Tracer for loader and store round-trip spans. @default trace.getTracer('@strata-cache/metrics') */
   tracer?: Tracer
-  /** Emit spans (loader runs and operations that reached the store). @default true */
+  /**
+   * Emit spans: `cache.<operation>` for operations that reached the store and `cache.loader` for
+   * loader runs, started before the work and active while it runs (a loader's own spans nest under
+   * `cache.loader`). @default true
+   */
   spans?: boolean
+  /** Also one span per Redis round trip (`redis.get`, `redis.set`...), under the operation's. @default false */
+  storeSpans?: boolean
   /** Maps a key to its bounded `key_pattern` attribute. @default keyPatternOf from @strata-cache/core */
   keyPattern?: KeyPatternFn
   /** Value of the `cache` attribute, to tell caches apart on one meter. @default 'default' */
@@ -34,6 +41,7 @@ const OPTIONS = [
   'meter',
   'tracer',
   'spans',
+  'storeSpans',
   'keyPattern',
   'cacheName',
   'buckets',
@@ -64,8 +72,10 @@ export function attachOpenTelemetryMetrics(
       option: 'tracer',
     })
   }
-  if (options.spans !== undefined && typeof options.spans !== 'boolean') {
-    throw new CacheOptionError(`${WHERE}: option "spans" must be a boolean`, { option: 'spans' })
+  for (const option of ['spans', 'storeSpans'] as const) {
+    if (options[option] !== undefined && typeof options[option] !== 'boolean') {
+      throw new CacheOptionError(`${WHERE}: option "${option}" must be a boolean`, { option })
+    }
   }
   const name = resolveCacheName(WHERE, options.cacheName)
   const keyPattern = resolveKeyPattern(WHERE, options.keyPattern)
@@ -87,6 +97,10 @@ export function attachOpenTelemetryMetrics(
     advice: { explicitBucketBoundaries: loaderBuckets },
   })
 
+  // Spans this package started through the Cache's tracing hook (older cores have none: then spans
+  // are recorded after the fact from the events, and do not nest).
+  const ours = new WeakSet<Span>()
+  let tracing = false
   const recorder = new CacheRecorder(cache, {
     cacheName: name,
     keyPattern,
@@ -104,6 +118,13 @@ export function attachOpenTelemetryMetrics(
           'cache.operation': sample.operation,
           'cache.tier': sample.tier,
         }
+        // The event comes from inside the operation's own span: complete it rather than add one.
+        const active = api.trace.getActiveSpan()
+        if (active !== undefined && ours.has(active)) {
+          if (sample.result !== undefined) attributes['cache.result'] = sample.result
+          active.setAttributes(attributes)
+          return
+        }
         if (sample.pattern !== undefined) attributes['cache.key_pattern'] = sample.pattern
         if (sample.result !== undefined) attributes['cache.result'] = sample.result
         endedSpan(api, tracer, `cache.${sample.operation}`, sample.durationMs, attributes)
@@ -111,7 +132,7 @@ export function attachOpenTelemetryMetrics(
       onLoader(sample) {
         const result = sample.ok ? 'success' : 'failure'
         loaderDuration.record(sample.durationMs / 1000, { cache: name, key_pattern: sample.pattern, result })
-        if (tracer === undefined) return
+        if (tracer === undefined || tracing) return
         endedSpan(
           api,
           tracer,
@@ -242,10 +263,26 @@ export function attachOpenTelemetryMetrics(
   }
   meter.addBatchObservableCallback(callback, observables)
 
+  const untrace =
+    tracer !== undefined && typeof cache.trace === 'function'
+      ? cache.trace(
+          otelTracing({
+            api,
+            tracer,
+            cacheName: name,
+            patternOf: (key) => recorder.patternOf(key),
+            storeSpans: options.storeSpans === true,
+            ours,
+          }),
+        )
+      : undefined
+  tracing = untrace !== undefined
+
   let detached = false
   return () => {
     if (detached) return
     detached = true
+    untrace?.()
     recorder.detach()
     meter.removeBatchObservableCallback(callback, observables)
   }

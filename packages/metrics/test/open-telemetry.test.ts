@@ -111,7 +111,7 @@ describe('openTelemetryMetrics', () => {
     expect(points(m, 'cache.keys')).toEqual({ 'cache=default,tier=l1': 1, 'cache=default,tier=l2': 1 })
   })
 
-  it("parents loader spans under the caller's active span", async () => {
+  it("parents loader spans under the operation's, under the caller's active span", async () => {
     const cache = memoryCache()
     openTelemetryMetrics(cache, { meter: otel.meter, tracer: otel.tracer })
     const request = otel.tracer.startSpan('GET /racks/:id')
@@ -122,8 +122,11 @@ describe('openTelemetryMetrics', () => {
       }),
     )
     request.end()
+    // request > cache.getOrSet > cache.loader: the operation's span, started before the work, parents the loader's.
+    const operation = otel.spans().find((s) => s.name === 'cache.getOrSet')!
     const loader = otel.spans().find((s) => s.name === 'cache.loader')!
-    expect(loader.parentSpanContext?.spanId).toBe(request.spanContext().spanId)
+    expect(operation.parentSpanContext?.spanId).toBe(request.spanContext().spanId)
+    expect(loader.parentSpanContext?.spanId).toBe(operation.spanContext().spanId)
     expect(loader.spanContext().traceId).toBe(request.spanContext().traceId)
     expect(loader.attributes['cache.result']).toBe('success')
   })

@@ -1,9 +1,10 @@
-import { CacheError, CacheErrorCode, CacheTimeoutError } from '@strata-cache/core'
+import { CacheError, CacheErrorCode, CacheTimeoutError, type CacheTracing } from '@strata-cache/core'
 import { withDeadline } from '@strata-cache/core/internal'
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts'
 import { corkUntilNextTick } from './cork.ts'
 import type { ConnectionPool } from './pool.ts'
 import type { RedisClient } from './redis-store-options.ts'
+import { roundTripSpan } from './round-trip-span.ts'
 import { type StoreEvents, unavailable } from './store-events.ts'
 
 /** Command timeouts whose timer ran late because this process was blocked (see recordFailure). */
@@ -44,6 +45,8 @@ interface CommandRunnerSettings {
 export class CommandRunner {
   /** The breaker guarding every call; its probe PINGs every master. */
   readonly breaker: CircuitBreaker
+  /** When set (RedisStore.trace), each call that reaches Redis runs in a `redis.<operation>` span. */
+  tracing: CacheTracing | undefined
   private readonly name: string
   private readonly commandTimeoutMs: number
   private readonly connectTimeoutMs: number
@@ -165,7 +168,9 @@ export class CommandRunner {
     }
     corkUntilNextTick(client)
     try {
-      const result = await (bounded ? this.deadline(fn(client), operation, key) : fn(client))
+      const run = () => (bounded ? this.deadline(fn(client), operation, key) : fn(client))
+      const tracing = this.tracing
+      const result = await (tracing === undefined ? run() : roundTripSpan(tracing, this.name, operation, run))
       this.breaker.recordSuccess()
       return result
     } catch (error) {

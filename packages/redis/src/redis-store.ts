@@ -4,6 +4,7 @@ import {
   CacheError,
   CacheErrorCode,
   type CacheStore,
+  type CacheTracing,
   type LoadToken,
   type LockLease,
   type StoreEventListener,
@@ -309,6 +310,11 @@ export class RedisStore implements CacheStore {
     this.fenced.stop()
     await this.pool.close(this.commandTimeoutMs * 5)
     this.events.clear()
+  }
+
+  /** Spans each call to Redis (`redis.<operation>`, one round trip each but for chunked batches and scans) with this hook; undefined stops. */
+  trace(tracing: CacheTracing | undefined): void {
+    this.runner.tracing = tracing
   }
 
   /** Events: `error` for every absorbed failure and corrupt entry, `breaker` on state changes. Returns the unsubscribe function. */

@@ -3,6 +3,7 @@ import {
   CacheError,
   CacheErrorCode,
   type CacheStore,
+  type CacheTracing,
   type ChannelTransport,
   type DistributedLock,
   type LoadToken,
@@ -272,16 +273,7 @@ export class TieredStore implements CacheStore {
   /** Removes the keys from L2 (one round trip) and L1 and tells the other pods in one message; returns how many L2 held (L1's count while L2 is unavailable). */
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.assertOpen()
-    if (keys.length === 0) return 0
-    const count = (store: CacheStore) =>
-      store.deleteMany !== undefined
-        ? store.deleteMany(keys)
-        : Promise.all(keys.map((key) => store.delete(key))).then((all) => all.filter(Boolean).length)
-    return this.writes.removeFromBoth(
-      { kind: 'key', keys },
-      () => count(this.l2),
-      () => count(this.l1),
-    )
+    return keys.length === 0 ? 0 : this.writes.deleteMany(keys)
   }
 
   /** Removes the keys matching the glob from L2 and L1 and tells the other pods; returns L2's count (L1's while L2 is unavailable). */
@@ -353,6 +345,11 @@ export class TieredStore implements CacheStore {
    */
   onKeyNotice(key: string, callback: () => void): () => void {
     return this.remote.onKeyNotice(key, callback)
+  }
+
+  /** Spans L2's round trips with this hook (`Cache.trace` with `storeSpans`); undefined stops. */
+  trace(tracing: CacheTracing | undefined): void {
+    this.l2.trace?.(tracing)
   }
 
   /** Resolves true once the bus is connected (at once without a bus), false after `timeoutMs`. */

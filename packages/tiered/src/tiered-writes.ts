@@ -1,4 +1,4 @@
-import type { CacheEntry, LoadToken, LockLease, StoreEvent } from '@strata-cache/core'
+import type { CacheEntry, CacheStore, LoadToken, LockLease, StoreEvent } from '@strata-cache/core'
 import type { WriteOutcome } from '@strata-cache/redis'
 import { decodedValue } from '@strata-cache/redis/internal'
 import type { DegradedL1 } from './degraded-l1.ts'
@@ -171,6 +171,19 @@ export class TieredWrites {
     for (const key of written) this.ctx.repairs.settled(key)
     if (written.length > 0) await this.ctx.publish({ kind: 'key', keys: written })
     if (failed.size > 0) this.queueRepair({ kind: 'key', keys: [...failed] })
+  }
+
+  /** Removes `keys` from both tiers (one round trip each where they can) with one notice; see {@link removeFromBoth}. */
+  deleteMany(keys: readonly string[]): Promise<number> {
+    const count = (store: CacheStore) =>
+      store.deleteMany !== undefined
+        ? store.deleteMany(keys)
+        : Promise.all(keys.map((key) => store.delete(key))).then((all) => all.filter(Boolean).length)
+    return this.removeFromBoth(
+      { kind: 'key', keys },
+      () => count(this.ctx.l2),
+      () => count(this.ctx.l1),
+    )
   }
 
   /**
