@@ -25,8 +25,12 @@ export interface CacheEventMap {
   refresh: { key: string }
   /** A loader run finished (ok) or failed/timed out (not ok). */
   loader: { key: string; durationMs: number; ok: boolean; error?: unknown }
-  /** An error the cache absorbed (an L2 failure, a corrupt entry) or passed on to a caller. */
-  error: { operation: string; tier: string; error: unknown; key?: string }
+  /**
+   * An error the cache absorbed (an L2 failure, a corrupt entry) or passed on to a caller. `count`
+   * (when more than one) is how many failures the event stands for: repeats of one error, such as
+   * the calls an open circuit breaker refused, reported together instead of one event per call.
+   */
+  error: { operation: string; tier: string; error: unknown; key?: string; count?: number }
   /** A tier's circuit breaker changed state. */
   breaker: { tier: string; state: BreakerState; previous: BreakerState }
   /** The invalidation bus changed state; `dropped` counts notices lost. */

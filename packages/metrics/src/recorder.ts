@@ -115,7 +115,7 @@ export class CacheRecorder {
         cell.misses++
         this.lastRead = e
       }),
-      cache.on('error', (e) => this.countError(e.operation, e.error)),
+      cache.on('error', (e) => this.countError(e.operation, e.error, e.count)),
       cache.on('invalidate', (e) => count(this.invalidations, [boundedName(e.kind), boundedName(e.source)])),
       cache.on('refresh', (e) => count(this.refreshes, [this.patternOf(e.key)])),
       cache.on('breaker', (e) => {
@@ -194,8 +194,9 @@ export class CacheRecorder {
     }
   }
 
-  private countError(operation: string, error: unknown): void {
-    count(this.errors, [boundedName(operation), errorTypeOf(error)])
+  /** `times`: an event may stand for repeated failures (an open breaker's refused calls). */
+  private countError(operation: string, error: unknown, times = 1): void {
+    count(this.errors, [boundedName(operation), errorTypeOf(error)], times)
   }
 
   private recordFor(key: string): PatternRecord {
@@ -241,9 +242,9 @@ export class CacheRecorder {
   }
 }
 
-function count(map: Map<string, LabelledCount>, labels: string[]): void {
+function count(map: Map<string, LabelledCount>, labels: string[], by = 1): void {
   const id = labels.join('\u0000')
   const entry = map.get(id)
-  if (entry === undefined) map.set(id, { labels, value: 1 })
-  else entry.value++
+  if (entry === undefined) map.set(id, { labels, value: by })
+  else entry.value += by
 }

@@ -1,6 +1,7 @@
 import { CacheError, CacheErrorCode, CacheTimeoutError, type CacheTracing } from '@strata-cache/core'
 import { withDeadline } from '@strata-cache/core/internal'
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts'
+import { CircuitOpenReports } from './circuit-open-reports.ts'
 import { corkUntilNextTick } from './cork.ts'
 import type { ConnectionPool } from './pool.ts'
 import type { RedisClient } from './redis-store-options.ts'
@@ -54,7 +55,8 @@ export class CommandRunner {
   private stallCounted = false
   private startWait: Promise<boolean> | undefined
   private startWindowOver = false
-  private circuitOpenError: CacheError | undefined
+  /** The fail-fast calls of an open breaker: the first in full, the repeats as counts. */
+  private readonly circuitOpen: CircuitOpenReports
 
   constructor(
     settings: CommandRunnerSettings,
@@ -64,9 +66,14 @@ export class CommandRunner {
     this.name = settings.name
     this.commandTimeoutMs = settings.commandTimeoutMs
     this.connectTimeoutMs = settings.connectTimeoutMs
+    this.circuitOpen = new CircuitOpenReports(events)
     this.breaker = new CircuitBreaker(settings.breaker, {
       probe: () => this.probe(),
-      onStateChange: (state, previous) => events.emit({ type: 'breaker', tier: this.name, state, previous }),
+      onStateChange: (state, previous) => {
+        // The repeats belong to the state that ends: reported before the change itself.
+        this.circuitOpen.stateChanged(state)
+        events.emit({ type: 'breaker', tier: this.name, state, previous })
+      },
       now: settings.now,
     })
   }
@@ -147,15 +154,8 @@ export class CommandRunner {
   ): Promise<T> {
     if (!this.breaker.allows()) {
       if (!absorb) throw new CacheError(CacheErrorCode.CIRCUIT_OPEN, `${this.name}: circuit open`)
-      // The fail-fast path runs for every call of an outage: one shared error, built only for listeners.
-      if (this.events.size === 0) this.events.errorCount++
-      else {
-        this.circuitOpenError ??= new CacheError(
-          CacheErrorCode.CIRCUIT_OPEN,
-          `${this.name}: circuit open, Redis is not called until a background probe succeeds`,
-        )
-        this.events.report(operation, this.circuitOpenError, key)
-      }
+      // The fail-fast path runs for every call of an outage: counted, and reported once then as counts.
+      this.circuitOpen.failFast(operation, key)
       return fallback
     }
     const client = this.pool.next() ?? (await this.firstConnection())
