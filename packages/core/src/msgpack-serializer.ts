@@ -23,8 +23,8 @@ let msgpackr: { Packr: new (options: object) => Packr } | undefined
 function loadMsgpackr(): { Packr: new (options: object) => Packr } {
   if (msgpackr !== undefined) return msgpackr
   try {
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url)
-    msgpackr = load('msgpackr') as { Packr: new (options: object) => Packr }
+    // msgpackr ships CommonJS too: require it, whichever format this file was built to.
+    msgpackr = createRequire(import.meta.url)('msgpackr') as { Packr: new (options: object) => Packr }
   } catch (error) {
     throw new CacheOptionError(
       'MsgpackSerializer needs the msgpackr package (npm install msgpackr@^1.11): it is an optional peer dependency of @strata-cache/core',
@@ -54,15 +54,20 @@ export class MsgpackSerializer implements Serializer<Uint8Array> {
 
   serialize(value: unknown): Uint8Array {
     if (value === undefined) {
-      throw new CacheSerializationError('cannot cache undefined: it reads back as a miss (cache null instead)')
+      throw new CacheSerializationError(
+        'cannot cache undefined: it reads back as a miss (cache null instead)',
+      )
     }
     refuseOpaque(value, '', new Set())
     try {
       return this.packr.pack(value)
     } catch (error) {
-      throw new CacheSerializationError(`cannot serialize value as MessagePack: ${(error as Error).message}`, {
-        cause: error,
-      })
+      throw new CacheSerializationError(
+        `cannot serialize value as MessagePack: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
     }
   }
 
@@ -88,5 +93,6 @@ function refuseOpaque(value: unknown, path: string, seen: Set<object>): void {
   const at = (key: string) => (path === '' ? key : `${path}.${key}`)
   if (value instanceof Map) for (const [k, v] of value) refuseOpaque(v, at(String(k)), seen)
   else if (value instanceof Set) for (const v of value) refuseOpaque(v, at('<item>'), seen)
-  else for (const key of Object.keys(value)) refuseOpaque((value as Record<string, unknown>)[key], at(key), seen)
+  else
+    for (const key of Object.keys(value)) refuseOpaque((value as Record<string, unknown>)[key], at(key), seen)
 }
