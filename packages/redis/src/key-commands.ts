@@ -13,6 +13,11 @@ export type Bound = <T>(promise: Promise<T>) => Promise<T>
 export class KeyCommands {
   constructor(private readonly pool: ConnectionPool) {}
 
+  /** True on a Cluster: a command or script cannot span keys of many slots. */
+  get isCluster(): boolean {
+    return this.pool.isCluster
+  }
+
   /** The values of `fullKeys` (null where none): one MGET, or single GETs auto-pipelined per node on a cluster. */
   async getTexts(client: RedisClient, fullKeys: readonly string[]): Promise<(string | null)[]> {
     if (fullKeys.length === 0) return []

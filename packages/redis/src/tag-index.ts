@@ -1,11 +1,49 @@
+import { createHash } from 'node:crypto'
 import type { CacheEntry } from '@strata-cache/core'
 import { decodeHeader } from './entry-codec.ts'
+import { runScript, type Script } from './fence-scripts.ts'
 import type { Bound, KeyCommands } from './key-commands.ts'
 import type { RedisClient } from './redis-store-options.ts'
 
 // Tag sets live under `<prefix>#tag:`; `#` is not a key character, so no cache key can collide with them.
 const INTERNAL_MARK = '#'
 const TAG_SCAN_COUNT = 500
+
+/*
+ * One batch of a tag's members, in one atomic step: UNLINK each entry that still carries the tag (or
+ * is not a Strata entry), SREM every member. Done as separate round trips, a write landing between
+ * our UNLINK and our SREM (its SADD a no-op, the key still a member; then its SET) left an entry
+ * carrying the tag outside its set, out of reach of every later invalidateTags — the soak found it.
+ * KEYS[1] the tag set, KEYS[2..] the entries; ARGV[1] the tag, ARGV[2..] the members.
+ */
+const TAG_BATCH_TEXT = `
+local tag, removed = ',' .. ARGV[1] .. ',', 0
+for i = 2, #KEYS do
+  local v = redis.pcall('GET', KEYS[i])
+  if v then
+    local doomed = true
+    if type(v) == 'string' then
+      local nl = string.find(v, '\\n', 1, true)
+      local magic = string.sub(v, 1, 3)
+      if nl and (magic == 'S1\\t' or magic == 'S2\\t') then
+        local n, tags = 0, nil
+        for field in string.gmatch(string.sub(v, 4, nl - 1) .. '\\t', '([^\\t]*)\\t') do
+          n = n + 1
+          if n == 4 then tags = field break end
+        end
+        doomed = tags ~= nil and string.find(',' .. tags .. ',', tag, 1, true) ~= nil
+      end
+    end
+    if doomed then removed = removed + redis.call('UNLINK', KEYS[i]) end
+  end
+  redis.call('SREM', KEYS[1], ARGV[i])
+end
+return removed
+`
+const TAG_BATCH: Script = {
+  text: TAG_BATCH_TEXT,
+  sha: createHash('sha1').update(TAG_BATCH_TEXT).digest('hex'),
+}
 
 /** One entry of a write, encoded; `ttlMs <= 0` means "past staleUntil: delete it instead". */
 export interface EncodedWrite {
@@ -76,6 +114,14 @@ export class TagIndex {
         const [next, members] = await bound(client.sscan(tagKey, cursor, 'COUNT', TAG_SCAN_COUNT))
         cursor = next
         if (members.length === 0) continue
+        if (!this.keys.isCluster) {
+          const entries = members.map((m) => this.prefix + m)
+          removed += Number(
+            await bound(runScript(client, TAG_BATCH, [tagKey, ...entries], [tag, ...members])),
+          )
+          continue
+        }
+        // A Cluster cannot run one script over keys of many slots: separate round trips there.
         const texts = await bound(
           this.keys.getTexts(
             client,
