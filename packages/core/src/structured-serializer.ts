@@ -34,7 +34,9 @@ export class StructuredSerializer implements Serializer {
 
   serialize(value: unknown): string {
     if (value === undefined) {
-      throw new CacheSerializationError('cannot cache undefined: it reads back as a miss (cache null instead)')
+      throw new CacheSerializationError(
+        'cannot cache undefined: it reads back as a miss (cache null instead)',
+      )
     }
     return JSON.stringify(encode(value, '', new Set()))
   }
@@ -105,7 +107,8 @@ function encode(value: unknown, path: string, seen: Set<object>): unknown {
   if (seen.has(object)) throw refuse(path, 'a cycle (a value that contains itself)')
   if (object instanceof RegExp || object instanceof Error || object instanceof Promise)
     throw refuse(path, `a ${object.constructor.name}`)
-  if (object instanceof WeakMap || object instanceof WeakSet) throw refuse(path, `a ${object.constructor.name}`)
+  if (object instanceof WeakMap || object instanceof WeakSet)
+    throw refuse(path, `a ${object.constructor.name}`)
   seen.add(object)
   try {
     if (Array.isArray(object)) return object.map((item, i) => encode(item, child(path, i), seen))
@@ -113,7 +116,10 @@ function encode(value: unknown, path: string, seen: Set<object>): unknown {
       const entries: unknown[] = []
       let i = 0
       for (const [k, v] of object) {
-        entries.push([encode(k, child(path, `<key ${i}>`), seen), encode(v, child(path, `<value ${i}>`), seen)])
+        entries.push([
+          encode(k, child(path, `<key ${i}>`), seen),
+          encode(v, child(path, `<value ${i}>`), seen),
+        ])
         i++
       }
       return { [MARK]: 'm', v: entries }

@@ -54,7 +54,9 @@ describe('MemoryStore serializer option', () => {
   })
 
   it('refuses a serializer with values held by reference, or one that is not a serializer', () => {
-    expect(() => new MemoryStore({ values: 'reference', serializer: structuredSerializer })).toThrow(/frozen-copy/)
+    expect(() => new MemoryStore({ values: 'reference', serializer: structuredSerializer })).toThrow(
+      /frozen-copy/,
+    )
     expect(() => new MemoryStore({ serializer: {} as never })).toThrow(CacheError)
   })
 })

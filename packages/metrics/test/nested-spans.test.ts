@@ -70,7 +70,9 @@ describe('OpenTelemetry spans that nest', () => {
   it('a failing loader ends its span failed, with the exception; the operation fails too', async () => {
     const cache = new Cache({ store: new MemoryStore() })
     openTelemetryMetrics(cache, { meter: otel.meter, tracer: otel.tracer })
-    await expect(cache.getOrSet('x:y:1', () => Promise.reject(new Error('db down')))).rejects.toThrow('db down')
+    await expect(cache.getOrSet('x:y:1', () => Promise.reject(new Error('db down')))).rejects.toThrow(
+      'db down',
+    )
     const loader = one('cache.loader')
     expect(loader.status).toEqual({ code: SpanStatusCode.ERROR, message: 'db down' })
     expect(loader.attributes['cache.result']).toBe('failure')

@@ -1,5 +1,5 @@
 import { type Cache, MsgpackSerializer, structuredSerializer } from '@strata-cache/core'
-import { MemoryStore } from '@strata-cache/memory'
+import type { MemoryStore } from '@strata-cache/memory'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from '../src/create-cache.ts'
