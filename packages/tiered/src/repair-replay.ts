@@ -21,7 +21,7 @@ export interface RepairReplayHost {
 
 /**
  * Applies pending repairs to L2 when it answers again (its breaker closes, or a retry finds it up),
- * in order, each followed by its bus notice: no pod hears of a removal before L2 holds it. Stops at
+ * in order, each followed by its bus notice: a pod that re-read the old value after the first notice drops it. Stops at
  * the first failure and tries again later.
  */
 export class RepairReplay {

@@ -65,8 +65,10 @@ export class TieredWrites {
       if (notice === undefined) await this.ctx.publish(invalidation)
       else await notice.settled(true)
     } else {
-      await notice?.settled('deferred')
+      // Tell the others now too (a slow reply often did apply), and again after the repair landed.
       this.queueRepair(invalidation)
+      if (notice === undefined) await this.ctx.publish(invalidation)
+      else await notice.settled(false)
     }
   }
 
@@ -169,8 +171,8 @@ export class TieredWrites {
     const keys = [...new Set(entries.map(([key]) => key))]
     const written = keys.filter((key) => !failed.has(key))
     for (const key of written) this.ctx.repairs.settled(key)
-    if (written.length > 0) await this.ctx.publish({ kind: 'key', keys: written })
     if (failed.size > 0) this.queueRepair({ kind: 'key', keys: [...failed] })
+    await this.ctx.publish({ kind: 'key', keys })
   }
 
   /** Removes `keys` from both tiers (one round trip each where they can) with one notice; see {@link removeFromBoth}. */
@@ -190,8 +192,9 @@ export class TieredWrites {
    * A delete, pattern, tags or clear: L1 first (this pod reads its own removal at once), then L2,
    * fenced so that no read in flight fills L1 across it, then the notice to the other pods. With a
    * fenced L2, the removal is registered as pending until L2 confirms it (reads it covers miss); one
-   * L2 could not apply stays queued, and its notice goes out only after its replay reached L2. The
-   * result is L2's count, or L1's while L2 is unavailable.
+   * L2 could not apply stays queued and is announced twice: now (a slow reply often did apply) and
+   * again once its replay reached L2, so no pod keeps an old value it re-read in between. The result
+   * is L2's count, or L1's while L2 is unavailable.
    */
   async removeFromBoth<N>(
     invalidation: Invalidation,
@@ -218,11 +221,10 @@ export class TieredWrites {
     }
     if (pending !== undefined) {
       if (applied) this.ctx.repairs.applied(pending.handle)
-      else {
-        this.ctx.replay.failed(pending.collapsed)
-        return result
-      }
+      else this.ctx.replay.failed(pending.collapsed)
     }
+    // Even when L2 did not confirm it: a slow reply often did apply, and the other pods should drop
+    // their copies now. One that re-reads L2 before the repair lands is told again after it.
     if (notify) await this.ctx.publish(invalidation)
     return result
   }

@@ -210,10 +210,10 @@ describe('tiered cache while Redis is down', () => {
       const health = await cache.health()
       expect(health.status).toBe('degraded')
       expect(health.checks.filter((c) => c.status === 'down').map((c) => c.tier)).toEqual(['redis', 'bus'])
-      // What L2 could not apply waits in the store's repairs, not in the bus: its notice goes out
-      // only after the repair reached L2 (keys c, a, b and the pattern).
+      // What L2 could not apply waits in the store's repairs (keys c, a, b and the pattern), and its
+      // notices in the bus's queue: they go out when Redis is back, and again after each repair.
       const rows = await store.stats()
-      expect(rows.find((s) => s.tier === 'bus')?.details).toMatchObject({ pending: 0 })
+      expect(rows.find((s) => s.tier === 'bus')?.details).toMatchObject({ pending: 4 })
       expect(repairsPending(rows)).toBe(4)
 
       own.resume()

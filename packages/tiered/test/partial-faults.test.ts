@@ -101,7 +101,7 @@ async function seed(k: string, value: unknown, tags?: string[]): Promise<void> {
 }
 
 describe('one pod cut off (connections reset, new ones refused)', () => {
-  it('a delete made while cut off reaches L2 on recovery, before the other pods hear of it', async () => {
+  it('a delete made while cut off reaches L2 on recovery, and no pod serves the old value after it', async () => {
     const k = key('del')
     await seed(k, 'v1')
     const before = await bInvalidations()
