@@ -92,7 +92,8 @@ export function validateTags(tags: readonly string[]): void {
         throw new CacheKeyError(
           `invalid tag: ${(error as Error).message.replace('invalid cache key ', '')}`,
           {
-            key: String(tag),
+            // Not String(tag): an object without a usable toString would throw a TypeError here.
+            ...(typeof tag === 'string' ? { key: tag } : {}),
             cause: error,
           },
         )

@@ -58,10 +58,12 @@ export class MsgpackSerializer implements Serializer<Uint8Array> {
         'cannot cache undefined: it reads back as a miss (cache null instead)',
       )
     }
-    refuseOpaque(value, '', new Set())
     try {
+      refuseOpaque(value, '', new Set())
       return this.packr.pack(value)
     } catch (error) {
+      if (error instanceof CacheSerializationError) throw error
+      // Anything else (a value nested deeper than the stack, an object msgpackr cannot read) is refused too.
       throw new CacheSerializationError(
         `cannot serialize value as MessagePack: ${(error as Error).message}`,
         {
@@ -73,6 +75,7 @@ export class MsgpackSerializer implements Serializer<Uint8Array> {
 
   deserialize(data: Uint8Array): unknown {
     try {
+      if (!(data instanceof Uint8Array)) throw new TypeError('expected bytes')
       return this.packr.unpack(data)
     } catch (error) {
       throw new CacheSerializationError(`cannot read cached MessagePack: ${(error as Error).message}`, {

@@ -38,7 +38,18 @@ export class StructuredSerializer implements Serializer {
         'cannot cache undefined: it reads back as a miss (cache null instead)',
       )
     }
-    return JSON.stringify(encode(value, '', new Set()))
+    try {
+      return JSON.stringify(encode(value, '', new Set()))
+    } catch (error) {
+      if (error instanceof CacheSerializationError) throw error
+      // A value nested deeper than the stack (or a property that throws when read): refused, not a crash.
+      throw new CacheSerializationError(
+        `cannot serialize value as structured JSON: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      )
+    }
   }
 
   deserialize(data: string | Uint8Array): unknown {
@@ -51,7 +62,14 @@ export class StructuredSerializer implements Serializer {
         cause: error,
       })
     }
-    return decode(parsed)
+    try {
+      return decode(parsed)
+    } catch (error) {
+      if (error instanceof CacheSerializationError) throw error
+      throw new CacheSerializationError(`cannot read cached structured JSON: ${(error as Error).message}`, {
+        cause: error,
+      })
+    }
   }
 }
 

@@ -22,6 +22,13 @@ export interface EntryCompression {
   readonly level: number
 }
 
+/**
+ * Largest value a compressed entry may inflate to. A value larger than this is stored uncompressed
+ * (maxValueBytes still bounds it), so no honest entry inflates past it, and an entry planted in
+ * Redis as a "zip bomb" (a few kB that inflate to gigabytes) is refused as corrupt at this size.
+ */
+export const MAX_INFLATED_BYTES = 64 * 1024 * 1024
+
 /** What a read found when the entry is in another format than the reader's serializer: a miss, not an error. */
 export const OTHER_FORMAT: unique symbol = Symbol('strata.otherFormat')
 
@@ -57,7 +64,11 @@ export function encodeEntry(
   }
   let bytes: Uint8Array = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload
   let codec = ''
-  if (compression !== undefined && bytes.byteLength >= compression.thresholdBytes) {
+  if (
+    compression !== undefined &&
+    bytes.byteLength >= compression.thresholdBytes &&
+    bytes.byteLength <= MAX_INFLATED_BYTES
+  ) {
     bytes = deflateRawSync(bytes, { level: compression.level })
     codec = 'deflate'
   }
@@ -135,7 +146,7 @@ export function decodeStored<T>(
         : stored.subarray(header.bodyStart)
     if (header.codec === 'deflate') {
       try {
-        raw = inflateRawSync(raw)
+        raw = inflateRawSync(raw, { maxOutputLength: MAX_INFLATED_BYTES })
       } catch (error) {
         throw corrupt(key, tier, 'its compressed value cannot be inflated', error)
       }
