@@ -4,7 +4,10 @@ import type { ReadRecord, WriteRecord } from './load.ts'
 /** Counts of one pod (or all), split by phase. */
 export interface Tally {
   reads: number
+  /** Stale reads; in steady state, those older than the propagation window (they fail the run). */
   stale: number
+  /** Steady state only: stale reads that started within the propagation window after the missed write's ack. */
+  propagation: number
   readErrors: number
   writesAcked: number
   writeErrors: number
@@ -25,6 +28,14 @@ export interface StaleRead {
   missed: WriteRecord | undefined
   /** ms from that write's acknowledgement to the read being sent. */
   ageMs: number
+  /**
+   * How the read is counted: `fault` (overlaps a fault window), `propagation` (steady state, sent
+   * within the propagation window after the missed write's ack: the bus notice may still be on its
+   * way, which the tiered README documents), or `steady` (older: a broken promise).
+   */
+  kind: 'fault' | 'propagation' | 'steady'
+  /** The answer's `max` is current and only its `count` is behind (see {@link missedWrite}). */
+  byCount: boolean
   /** The fault window the read overlaps (fault phase). */
   window: FaultWindow | undefined
   /** The last fault window that started before the read (for steady-state reads: the one before it). */
@@ -35,7 +46,12 @@ export interface StaleRead {
 export interface SoakVerdict {
   pods: PodFigures[]
   total: PodFigures
+  /** Steady-state stale reads older than the propagation window: each one fails the run. */
   staleSteady: StaleRead[]
+  /** Steady-state stale reads within the propagation window of the missed write's ack. */
+  stalePropagation: StaleRead[]
+  /** The propagation window the reads were sorted with, ms. */
+  propagationWindowMs: number
   staleFault: StaleRead[]
   /** Stale reads per fault window, by pod. */
   perWindow: Map<number, Record<string, number>>
@@ -48,7 +64,14 @@ export interface SoakVerdict {
   faultMs: number
 }
 
-const emptyTally = (): Tally => ({ reads: 0, stale: 0, readErrors: 0, writesAcked: 0, writeErrors: 0 })
+const emptyTally = (): Tally => ({
+  reads: 0,
+  stale: 0,
+  propagation: 0,
+  readErrors: 0,
+  writesAcked: 0,
+  writeErrors: 0,
+})
 
 function overlapping(windows: readonly FaultWindow[], start: number, end: number): FaultWindow | undefined {
   return windows.find((w) => start < w.end && end > w.start)
@@ -61,8 +84,31 @@ function isStale(read: ReadRecord): boolean {
 }
 
 /**
+ * The oldest acknowledged write a stale answer provably misses: one acked before the read was sent
+ * with a version above the answer's `max`. An answer behind only in `count` (writes of the metric
+ * acknowledged out of order) names no version: its missed write is taken as the (count+1)-th ack,
+ * the newest it can be (the answer holds at most `count` of the writes acked before the read).
+ * `acked`: the metric's acknowledged writes.
+ */
+export function missedWrite(read: ReadRecord, acked: readonly WriteRecord[]): WriteRecord | undefined {
+  const before = acked.filter((w) => w.acked && w.end < read.start).sort((a, b) => a.end - b.end)
+  const byVersion = before.find((w) => w.version > (read.version ?? 0))
+  if (byVersion !== undefined) return byVersion
+  return before[read.count ?? 0]
+}
+
+/** Nearest-rank percentile of `values` (`q` from 0 to 1); 0 for none. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!
+}
+
+/**
  * Sorts every read and write into steady state or fault window, per pod, and checks acknowledged
  * writes against the database rows (`committed`: `metric:version` of every soak event in the file).
+ * A stale read outside every fault window that was sent within `propagationWindowMs` of the missed
+ * write's acknowledgement is counted as propagation lag, not as a steady-state stale read.
  */
 export function check(
   podNames: readonly string[],
@@ -71,6 +117,7 @@ export function check(
   windows: readonly FaultWindow[],
   committed: ReadonlySet<string>,
   runMs: number,
+  propagationWindowMs: number,
 ): SoakVerdict {
   const figures = new Map(
     podNames.map((pod) => [pod, { pod, steady: emptyTally(), fault: emptyTally(), lostWrites: 0 }]),
@@ -99,6 +146,7 @@ export function check(
   }
 
   const staleSteady: StaleRead[] = []
+  const stalePropagation: StaleRead[] = []
   const staleFault: StaleRead[] = []
   const perWindow = new Map<number, Record<string, number>>()
   const sweep = { reads: 0, behind: [] as ReadRecord[], errors: 0 }
@@ -112,29 +160,34 @@ export function check(
     const window = overlapping(windows, read.start, read.end)
     const phase = window === undefined ? 'steady' : 'fault'
     const stale = isStale(read)
+    const missed = stale ? missedWrite(read, acked.get(read.metric) ?? []) : undefined
+    const ageMs = missed === undefined ? Number.POSITIVE_INFINITY : read.start - missed.end
+    const kind: StaleRead['kind'] =
+      window !== undefined ? 'fault' : ageMs <= propagationWindowMs ? 'propagation' : 'steady'
     for (const f of [figures.get(read.pod)!, total]) {
       f[phase].reads++
       if (read.version === undefined) f[phase].readErrors++
-      if (stale) f[phase].stale++
+      if (stale && kind === 'propagation') f[phase].propagation++
+      else if (stale) f[phase].stale++
     }
     if (!stale) continue
-    const missed = (acked.get(read.metric) ?? [])
-      .filter((w) => w.version > read.version! && w.end < read.start)
-      .sort((a, b) => a.end - b.end)[0]
     const previous = [...windows].reverse().find((w) => w.start <= read.start)
     const entry: StaleRead = {
       read,
       missed,
-      ageMs: missed === undefined ? 0 : read.start - missed.end,
+      ageMs: missed === undefined ? 0 : ageMs,
+      kind,
+      byCount: read.version! >= read.expected,
       window,
       previous,
     }
-    if (window === undefined) staleSteady.push(entry)
+    if (kind === 'steady') staleSteady.push(entry)
+    else if (kind === 'propagation') stalePropagation.push(entry)
     else {
       staleFault.push(entry)
-      const counts = perWindow.get(window.index) ?? {}
+      const counts = perWindow.get(window!.index) ?? {}
       counts[read.pod] = (counts[read.pod] ?? 0) + 1
-      perWindow.set(window.index, counts)
+      perWindow.set(window!.index, counts)
     }
   }
 
@@ -144,6 +197,8 @@ export function check(
     pods: [...figures.values()],
     total,
     staleSteady,
+    stalePropagation,
+    propagationWindowMs,
     staleFault,
     perWindow,
     lost,
@@ -154,7 +209,7 @@ export function check(
 }
 
 /**
- * True when the run breaks the promise: a steady-state stale read, a lost write, a pod behind after
+ * True when the run breaks the promise: a steady-state stale read (propagation lag excluded), a lost write, a pod behind after
  * the run, or a fault the pods did not recover from within the limit.
  */
 export function failed(verdict: SoakVerdict, windows: readonly FaultWindow[]): boolean {

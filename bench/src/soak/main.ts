@@ -1,10 +1,11 @@
 /**
- * `pnpm soak [--duration 2m] [--seed N] [--rate 150] [--dry]`: one redis-server, a fault proxy and
- * three analytics pods on loopback sharing one SQLite file; a seeded mixed load and a seeded fault
+ * `pnpm soak [--duration 2m] [--seed N] [--rate 150] [--propagation-window 100ms] [--dry]`: one
+ * redis-server, a fault proxy and three analytics pods on loopback sharing one SQLite file; a seeded mixed load and a seeded fault
  * driver for the duration; then a checker that counts stale reads, errors and lost writes in steady
  * state and in fault windows, per pod. Prints the seed and the summary, appends it to bench/SOAK.md
  * (unless --dry), stops every process it started by pid (also on SIGINT), and exits 1 on a
- * steady-state stale read, a lost write or a pod still behind the database after the run.
+ * steady-state stale read (older than the propagation window after the missed write's ack), a lost
+ * write or a pod still behind the database after the run.
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -13,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sleep } from '@strata-cache/test-suite/testing'
 import Database from 'better-sqlite3'
-import { check, failed } from './checker.ts'
+import { check, failed, missedWrite } from './checker.ts'
 import { type SoakCluster, startCluster } from './cluster.ts'
 import { FaultDriver } from './faults.ts'
 import { type L2Snapshot, probeMetric } from './l2-probe.ts'
@@ -24,6 +25,7 @@ import {
   appendToSoakFile,
   figuresTable,
   parsePodLog,
+  propagationLines,
   type RunInfo,
   runSection,
   steadyStaleLines,
@@ -162,6 +164,12 @@ async function main(): Promise<number> {
     const lastProbe = new Map<string, number>()
     load.onStale = (read, user) => {
       if (faults?.active !== false || snapshots.length >= 30) return
+      // Within the propagation window of the missed write's ack: bus lag, not worth a probe.
+      const missed = missedWrite(
+        read,
+        load!.writes.filter((w) => w.metric === read.metric),
+      )
+      if (missed !== undefined && read.start - missed.end <= options.propagationWindowMs) return
       if (clock() - (lastProbe.get(read.metric) ?? -Infinity) < 2_000) return
       lastProbe.set(read.metric, clock())
       const at = clock()
@@ -174,7 +182,7 @@ async function main(): Promise<number> {
         )
     }
     say(
-      `load: ${options.rate} req/s, ${Math.round(options.writeShare * 100)} % writes, ${options.keys} metrics, ${options.durationMs / 1000} s; ${subscribers} bus subscribers`,
+      `load: ${options.rate} req/s, ${Math.round(options.writeShare * 100)} % writes, ${options.keys} metrics, ${options.durationMs / 1000} s; ${subscribers} bus subscribers; propagation window ${options.propagationWindowMs} ms (a stale read outside fault windows sent within it after the missed write's ack is propagation lag, not failed)`,
     )
     t0 = performance.now()
     const epochMs = Date.now()
@@ -199,7 +207,15 @@ async function main(): Promise<number> {
     await load.sweep((metric) => before.truth.get(metric) ?? { max: 0, count: 0 })
     const { committed } = readDatabase(cluster.dbPath)
     const podNames = cluster.pods.map((pod) => pod.name)
-    const verdict = check(podNames, load.reads, load.writes, faults.windows, committed, runMs)
+    const verdict = check(
+      podNames,
+      load.reads,
+      load.writes,
+      faults.windows,
+      committed,
+      runMs,
+      options.propagationWindowMs,
+    )
     const dead = cluster.pods.filter((pod) => !pod.child.running())
     const pass = !failed(verdict, faults.windows) && dead.length === 0
     keepDir = !pass
@@ -228,7 +244,9 @@ async function main(): Promise<number> {
     say()
     say(figuresTable(verdict))
     say()
-    if (verdict.staleSteady.length > 0) say(steadyStaleLines(verdict.staleSteady, info).join('\n'))
+    say(propagationLines(verdict).join('\n'))
+    if (verdict.staleSteady.length > 0)
+      say(steadyStaleLines(verdict.staleSteady, info, options.propagationWindowMs).join('\n'))
     for (const pod of dead) say(`pod ${pod.name} exited during the run:\n${pod.child.output().slice(-2_000)}`)
     const section = runSection(info, verdict, pass)
     if (options.dry) say(section)
@@ -251,7 +269,7 @@ async function main(): Promise<number> {
       )
     }
     say(
-      `\nsoak: seed ${options.seed}: ${pass ? 'PASS' : 'FAIL'}: ${verdict.total.steady.stale} steady-state stale reads, ${verdict.total.fault.stale} in fault windows, ${verdict.lost.length} lost writes, ${verdict.sweep.behind.length} behind after the run`,
+      `\nsoak: seed ${options.seed}: ${pass ? 'PASS' : 'FAIL'}: ${verdict.total.steady.stale} steady-state stale reads, ${verdict.total.steady.propagation} propagation-lag reads (within ${options.propagationWindowMs} ms), ${verdict.total.fault.stale} in fault windows, ${verdict.lost.length} lost writes, ${verdict.sweep.behind.length} behind after the run`,
     )
     return pass ? 0 : 1
   } finally {

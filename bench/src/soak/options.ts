@@ -19,6 +19,13 @@ export interface SoakOptions {
   quietMs: readonly [number, number]
   /** Length of a pause, an outage after a kill, a reset or a hold. @default 1 s to 3 s */
   faultMs: readonly [number, number]
+  /**
+   * A stale read outside fault windows sent at most this long after the missed write's
+   * acknowledgement is counted as propagation lag (the bus notice may still be on its way; the
+   * tiered README's "Propagation is asynchronous"), not as a steady-state stale read.
+   * `--propagation-window`, @default 100 ms
+   */
+  propagationWindowMs: number
   /** Requests in flight at most; a tick past it skips (and counts) its request. @default 64 */
   maxInFlight: number
   /** Print the report only; do not append it to bench/SOAK.md. `--dry`, @default false */
@@ -26,7 +33,7 @@ export interface SoakOptions {
 }
 
 export const USAGE = `pnpm soak [--duration 2m] [--seed N] [--rate 150] [--write-share 0.05] [--keys 8]
-           [--degraded-l1-ttl 1s] [--quiet 4s-8s] [--dry]`
+           [--degraded-l1-ttl 1s] [--quiet 4s-8s] [--propagation-window 100ms] [--dry]`
 
 function range(text: string, option: string): [number, number] {
   const [low, high = low] = text.split('-').map((part) => parseDuration(part, option))
@@ -53,6 +60,7 @@ export function parseSoakArgs(argv: readonly string[]): SoakOptions {
     degradedL1TtlMs: 1_000,
     quietMs: [4_000, 8_000],
     faultMs: [1_000, 3_000],
+    propagationWindowMs: 100,
     maxInFlight: 64,
     dry: false,
   }
@@ -88,6 +96,9 @@ export function parseSoakArgs(argv: readonly string[]): SoakOptions {
         break
       case '--quiet':
         options.quietMs = range(value, name)
+        break
+      case '--propagation-window':
+        options.propagationWindowMs = parseDuration(value, name)
         break
       default:
         throw new Error(`unknown option ${name}\nusage: ${USAGE}`)
