@@ -40,8 +40,9 @@ export class CacheFigures {
       cache.on('miss', () => {
         this.misses++
       }),
-      cache.on('error', () => {
-        this.errors++
+      // An event may stand for many failures (an open breaker's refused calls, as `count`).
+      cache.on('error', (event) => {
+        this.errors += event.count ?? 1
         this.forget()
       }),
       cache.on('loader', (event) => {

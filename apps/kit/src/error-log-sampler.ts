@@ -27,13 +27,19 @@ export class ErrorLogSampler {
     private readonly intervalMs = 10_000,
   ) {}
 
-  /** One `error` event of the cache. */
+  /**
+   * One `error` event of the cache. An event with a `count` already stands for that many repeats
+   * (an open breaker's refused calls, whose first the store reported in full): it only adds to the count.
+   */
   error(event: CacheEventMap['error']): void {
     const code = codeOf(event.error)
     const id = `${event.operation}|${event.tier}|${code}`
     const repeats = this.seen.get(id)
-    if (repeats !== undefined) {
-      repeats.count++
+    if (repeats !== undefined || event.count !== undefined) {
+      const entry = repeats ?? { fields: { operation: event.operation, tier: event.tier, code }, count: 0 }
+      entry.count += event.count ?? 1
+      this.seen.set(id, entry)
+      this.startInterval()
       return
     }
     this.seen.set(id, { fields: { operation: event.operation, tier: event.tier, code }, count: 0 })
@@ -41,15 +47,18 @@ export class ErrorLogSampler {
       { operation: event.operation, tier: event.tier, err: event.error },
       'cache error absorbed (repeats within the interval are counted)',
     )
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), this.intervalMs)
-      this.timer.unref()
-    }
+    this.startInterval()
   }
 
   /** A breaker or bus state changed: write the counts so far and start afresh. */
   stateChanged(): void {
     this.flush()
+  }
+
+  private startInterval(): void {
+    if (this.timer !== undefined) return
+    this.timer = setTimeout(() => this.flush(), this.intervalMs)
+    this.timer.unref()
   }
 
   /** Writes the counts of the interval and forgets the kinds seen. */

@@ -87,14 +87,17 @@ describe('CacheFigures', () => {
     }
     expect(fake.calls.stats).toBe(4)
     expect((await figures.stats()).errors).toBe(1) // the error event was counted
+    // An event standing for many refused calls counts them all, as the cache's own stats do.
+    fake.emit('error', { operation: 'get', tier: 'redis', error: new Error('open'), count: 41 })
+    expect((await figures.stats()).errors).toBe(42)
     now = 5000
     fake.failing = true
     await expect(figures.stats()).rejects.toThrow('INFO failed')
     await expect(figures.stats()).rejects.toThrow('INFO failed')
-    expect(fake.calls.stats).toBe(6)
+    expect(fake.calls.stats).toBe(7)
     fake.failing = false
     await figures.stats()
-    expect(fake.calls.stats).toBe(7)
+    expect(fake.calls.stats).toBe(8)
     figures.close()
     expect(fake.listenerCount()).toBe(0)
   })

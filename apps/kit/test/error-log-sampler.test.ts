@@ -39,6 +39,21 @@ describe('ErrorLogSampler', () => {
     expect(log.lines[3]!.message).toContain('cache error absorbed')
   })
 
+  it("adds an event's count (an open breaker's refused calls) to its kind, without a line of its own", () => {
+    const log = recorder()
+    const sampler = new ErrorLogSampler(log, 10_000)
+    const open = new CacheError(CacheErrorCode.CIRCUIT_OPEN, 'circuit open')
+    sampler.error({ operation: 'get', tier: 'redis', error: open })
+    sampler.error({ operation: 'get', tier: 'redis', error: open, count: 499 })
+    sampler.error({ operation: 'set', tier: 'redis', error: open, count: 20 })
+    expect(log.lines).toHaveLength(1)
+    vi.advanceTimersByTime(10_000)
+    expect(log.lines.slice(1).map((l) => [l.fields.operation, l.fields.repeats])).toEqual([
+      ['get', 499],
+      ['set', 20],
+    ])
+  })
+
   it('writes the counts at a state change and starts afresh', () => {
     const log = recorder()
     const sampler = new ErrorLogSampler(log, 10_000)
