@@ -10,7 +10,7 @@ import { type BenchRow, type BenchSuite, measure, percentiles } from '../harness
 
 // Issue 4: tiered get on an L1 hit against raw lru-cache get; tiered get on an L2 hit (L1 cold) and
 // getOrSet on a cold key against the same on an L2-only Cache; and invalidation propagation from
-// this process to a second one.
+// this process to a second one, with the bus unsigned and signed (issue 13).
 const KEYS = 1_000
 const ROUNDS = 500
 const value = {
@@ -19,6 +19,8 @@ const value = {
   units: Array.from({ length: 20 }, (_, i) => ({ u: i, watts: 100 + i })),
 }
 const CHILD_FLAG = 'STRATA_BENCH_TIERED_CHILD'
+/** The bus secret of the signed propagation row (benchmark only). */
+const BUS_SECRET = 'bench-bus-secret-0123456789abcdef'
 
 export const suite: BenchSuite = {
   name: 'tiered',
@@ -47,7 +49,7 @@ export const suite: BenchSuite = {
       store: new RedisStore({ url: server.url, prefix: 'bench-l2:' }),
       defaultTtl: '1h',
     })
-    let child: ChildProcess | undefined
+    const pairs: PropagationPair[] = []
     try {
       await (cache.store as TieredStore).ready(10_000)
       await (coldL1.store as TieredStore).ready(10_000)
@@ -132,49 +134,49 @@ export const suite: BenchSuite = {
         )),
       )
 
-      // Propagation: this process writes, a second process reads after each update.
-      child = fork(fileURLToPath(import.meta.url), [], {
-        env: { ...process.env, [CHILD_FLAG]: '1', STRATA_BENCH_REDIS_URL: server.url },
-        execArgv: process.execArgv,
-        serialization: 'advanced',
-      })
-      const messages: ((message: { type: string }) => void)[] = []
-      child.on('message', (message: { type: string }) => messages.shift()?.(message))
-      const nextMessage = () => new Promise<{ type: string }>((resolve) => messages.push(resolve))
-      await nextMessage() // ready
+      // Propagation: this process writes, a second process reads after each update; once with the
+      // bus unsigned and once signed (bus.secret), on prefixes of their own, alternating in blocks.
+      const plain = await propagationPair(server.url, 'bench-prop:')
+      const signed = await propagationPair(server.url, 'bench-prop-signed:', BUS_SECRET)
+      pairs.push(plain, signed)
       const ipc: number[] = []
       for (let r = 0; r < 50; r++) {
         const started = performance.now()
-        child.send({ type: 'ping' })
-        await nextMessage()
+        plain.child.send({ type: 'ping' })
+        await plain.next()
         ipc.push((performance.now() - started) / 2)
       }
-      const latencies: number[] = []
-      const key = 'propagation:1'
-      for (let r = 0; r < ROUNDS; r++) {
-        child.send({ type: 'arm', key, expected: r })
-        await nextMessage() // armed: its L1 holds the previous value
-        const seen = nextMessage()
-        const started = performance.now()
-        await cache.set(key, r)
-        await seen
-        latencies.push(performance.now() - started)
+      const latencies = { plain: [] as number[], signed: [] as number[] }
+      for (let block = 0; block < ROUNDS / 50; block++) {
+        for (const [name, pair] of [
+          ['plain', plain],
+          ['signed', signed],
+        ] as const) {
+          for (let r = 0; r < 50; r++) latencies[name].push(await pair.round(block * 50 + r))
+        }
       }
-      const p = percentiles(latencies)
       const hop = percentiles(ipc)
-      const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length
-      rows.push({
-        suite: 'tiered',
-        name: 'invalidation propagation to a 2nd process (set → its get sees the new value)',
-        opsPerSec: 1000 / mean,
-        meanNs: mean * 1e6,
-        p99Ns: p.p99 * 1e6,
-        samples: latencies.length,
-        note: `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, max ${p.max.toFixed(2)} ms; includes one IPC hop (p50 ${hop.p50.toFixed(3)} ms)`,
-      })
+      const row = (name: string, values: number[], baseline?: string): BenchRow => {
+        const p = percentiles(values)
+        const mean = values.reduce((a, b) => a + b, 0) / values.length
+        return {
+          suite: 'tiered',
+          name,
+          opsPerSec: 1000 / mean,
+          meanNs: mean * 1e6,
+          p99Ns: p.p99 * 1e6,
+          samples: values.length,
+          ...(baseline === undefined ? {} : { baseline }),
+          note: `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, max ${p.max.toFixed(2)} ms; includes one IPC hop (p50 ${hop.p50.toFixed(3)} ms)`,
+        }
+      }
+      const unsigned = 'invalidation propagation to a 2nd process (set → its get sees the new value)'
+      rows.push(row(unsigned, latencies.plain))
+      rows.push(withSlowdown(row(`${unsigned}, bus signed (secret)`, latencies.signed, unsigned), rows))
       return rows
     } finally {
-      child?.send({ type: 'exit' })
+      for (const pair of pairs) pair.child.send({ type: 'exit' })
+      await Promise.all(pairs.map((pair) => pair.cache.close()))
       await cache.close()
       await coldL1.close()
       await withFill.close()
@@ -186,11 +188,68 @@ export const suite: BenchSuite = {
 }
 
 /** The second process: a tiered cache on the same Redis that reports when a watched key shows its expected value. */
+/** This process's cache and a child on the same prefix (and bus secret) that reports when it sees a value. */
+interface PropagationPair {
+  cache: Cache
+  child: ChildProcess
+  next(): Promise<{ type: string }>
+  /** One update: arms the child, sets the key to `value` here, resolves ms until the child's get returned it. */
+  round(value: number): Promise<number>
+}
+
+async function propagationPair(redisUrl: string, prefix: string, secret?: string): Promise<PropagationPair> {
+  const cache = createCache({
+    redisUrl,
+    prefix,
+    defaultTtl: '1h',
+    ...(secret === undefined ? {} : { bus: { secret } }),
+  })
+  await (cache.store as TieredStore).ready(10_000)
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: {
+      ...process.env,
+      [CHILD_FLAG]: '1',
+      STRATA_BENCH_REDIS_URL: redisUrl,
+      STRATA_BENCH_PREFIX: prefix,
+      ...(secret === undefined ? {} : { STRATA_BENCH_BUS_SECRET: secret }),
+    },
+    execArgv: process.execArgv,
+    serialization: 'advanced',
+  })
+  const messages: ((message: { type: string }) => void)[] = []
+  child.on('message', (message: { type: string }) => messages.shift()?.(message))
+  const next = () => new Promise<{ type: string }>((resolve) => messages.push(resolve))
+  await next() // ready
+  const key = 'propagation:1'
+  return {
+    cache,
+    child,
+    next,
+    async round(value) {
+      child.send({ type: 'arm', key, expected: value })
+      await next() // armed: its L1 holds the previous value
+      const seen = next()
+      const started = performance.now()
+      await cache.set(key, value)
+      await seen
+      return performance.now() - started
+    },
+  }
+}
+
+/** The row with `slowdown` against its baseline among `rows`. */
+function withSlowdown(row: BenchRow, rows: readonly BenchRow[]): BenchRow {
+  const base = rows.find((r) => r.name === row.baseline)
+  return base === undefined ? row : { ...row, slowdown: base.opsPerSec / row.opsPerSec }
+}
+
 async function runChild(): Promise<void> {
+  const secret = process.env.STRATA_BENCH_BUS_SECRET
   const cache = createCache({
     redisUrl: process.env.STRATA_BENCH_REDIS_URL!,
-    prefix: 'bench-tiered:',
+    prefix: process.env.STRATA_BENCH_PREFIX ?? 'bench-tiered:',
     defaultTtl: '1h',
+    ...(secret === undefined ? {} : { bus: { secret } }),
   })
   await (cache.store as TieredStore).ready(10_000)
   let watch: { key: string; expected: unknown } | undefined
