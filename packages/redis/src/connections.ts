@@ -1,4 +1,5 @@
-import type { RedisOptions } from 'ioredis'
+import type { Cluster, RedisOptions } from 'ioredis'
+import { warmClusterNodes } from './cluster-nodes.ts'
 import { loadIoredis } from './load-ioredis.ts'
 import { ConnectionPool } from './pool.ts'
 import type { RedisClient, ResolvedRedisStoreOptions } from './redis-store-options.ts'
@@ -39,6 +40,7 @@ export function openPool(settings: ResolvedRedisStoreOptions): ConnectionPool {
         }),
       )
     }
+    for (const client of clients) warmClusterNodes(client as Cluster)
     return new ConnectionPool(clients, true, true)
   }
   if (source.kind === 'sentinel') {

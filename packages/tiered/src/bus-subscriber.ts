@@ -14,7 +14,11 @@ export interface BusSubscriberHandlers {
  * The bus's subscriber connection: subscribes on every `ready` (so it knows when delivery resumed,
  * rather than relying on ioredis's auto-resubscribe), and pings on a heartbeat, because a hung server
  * (SIGSTOP, a partition without a reset) keeps the socket open: a missed PING is the only sign, so
- * it counts as a drop.
+ * it counts as a drop. Sharded (a Cluster's bus): SSUBSCRIBE instead, and the heartbeat SSUBSCRIBEs
+ * again instead of PING, because a node that stops owning the channel's slot (a failover, a slot
+ * moving) unsubscribes us with a push ioredis does not report: the heartbeat's reply then says so
+ * (no subscription, or MOVED), which counts as a drop, and the connection is made again — to the new
+ * owner, through its Connector (see cluster-bus.ts).
  */
 export class BusSubscriber {
   private connected = false
@@ -32,13 +36,18 @@ export class BusSubscriber {
     private readonly channel: string,
     private readonly heartbeatMs: number,
     private readonly handlers: BusSubscriberHandlers,
+    /** Sharded pub/sub (SSUBSCRIBE, `smessage`): the bus of a Cluster. @default false */
+    private readonly sharded = false,
   ) {
     connection.on('ready', () => void this.onReady())
     connection.on('close', () => this.onDown('connection closed'))
-    connection.on('message', (from: string, message: string) => {
+    connection.on(sharded ? 'smessage' : 'message', (from: string, message: string) => {
       this.lastHeard = performance.now()
       if (from === this.channel) handlers.message(message)
     })
+    // ioredis answers MOVED to an SSUBSCRIBE with this event and leaves the command pending: this
+    // node does not own the channel's slot (any more). Connect again: the Connector finds the owner.
+    if (sharded) connection.on('moved', () => this.movedAway())
     // Connection errors surface as state changes ('disconnected'); without a listener ioredis logs them.
     connection.on('error', () => {})
     connection.connect().catch(() => {})
@@ -78,8 +87,11 @@ export class BusSubscriber {
   private async onReady(): Promise<void> {
     const generation = ++this.generation
     try {
-      await this.connection.subscribe(this.channel)
+      if (this.sharded) await this.connection.ssubscribe(this.channel)
+      else await this.connection.subscribe(this.channel)
     } catch {
+      // Sharded: MOVED (our slot map was old) or LOADING: connect again, to the owner as it is now.
+      if (this.sharded && generation === this.generation && !this.closed) this.connection.disconnect(true)
       return // the connection dropped again; the next `ready` retries
     }
     if (generation !== this.generation || this.closed) return
@@ -87,6 +99,13 @@ export class BusSubscriber {
     this.handlers.connected()
     for (const waiter of this.readyWaiters.splice(0)) waiter()
     this.startHeartbeat()
+  }
+
+  /** Sharded: the channel's slot is served elsewhere while our connection stays up: a drop; connect again. */
+  private movedAway(): void {
+    if (this.closed) return
+    this.onDown('the bus channel is served by another shard now')
+    this.connection.disconnect(true)
   }
 
   private onDown(reason: string): void {
@@ -105,28 +124,36 @@ export class BusSubscriber {
       if (!this.connected) return
       const generation = this.generation
       let answered = false
+      const lost = (reason: string) => {
+        if (generation !== this.generation) return
+        this.onDown(reason)
+        this.connection.disconnect(true)
+      }
       // The reply waits behind every message queued before it: while messages keep arriving the
       // server is alive (a flood on the channel must not read as a drop), so the deadline moves on.
       let since = performance.now()
       const check = () => {
-        if (answered || generation !== this.generation) return
-        if (this.lastHeard > since) {
-          since = performance.now()
-          timer = setTimeout(check, this.heartbeatMs)
-          timer.unref()
-          return
-        }
-        this.onDown(`no answer to PING within ${this.heartbeatMs} ms`)
-        this.connection.disconnect(true)
+        if (answered) return
+        if (this.lastHeard <= since) return lost(`no answer to PING within ${this.heartbeatMs} ms`)
+        since = performance.now()
+        timer = setTimeout(check, this.heartbeatMs)
+        timer.unref()
       }
       let timer = setTimeout(check, this.heartbeatMs)
       timer.unref()
-      this.connection.ping().then(
-        () => {
+      const probe = this.sharded ? this.connection.ssubscribe(this.channel) : this.connection.ping()
+      probe.then(
+        (reply) => {
           answered = true
           clearTimeout(timer)
+          if (this.sharded && !(Number(reply) >= 1)) lost('the shard unsubscribed the bus channel')
         },
-        () => {},
+        (error: unknown) => {
+          if (!this.sharded) return
+          answered = true
+          clearTimeout(timer)
+          lost(`the bus channel's shard refused SSUBSCRIBE: ${String(error)}`)
+        },
       )
     }, this.heartbeatMs)
     this.heartbeatTimer.unref()

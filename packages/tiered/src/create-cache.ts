@@ -13,6 +13,14 @@ import { AppChannels, type AppChannelsOptions } from './app-channels.ts'
 import { RedisBus } from './redis-bus.ts'
 import type { RedisBusOptions } from './redis-bus-options.ts'
 import { RedisLock } from './redis-lock.ts'
+import {
+  busTarget,
+  type CacheClusterOptions,
+  type CacheSentinelOptions,
+  type RedisTarget,
+  resolveRedisTarget,
+  storeTarget,
+} from './redis-target.ts'
 import { TieredStore } from './tiered-store.ts'
 
 /**
@@ -22,12 +30,24 @@ import { TieredStore } from './tiered-store.ts'
 export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   /** Redis to use as L2 and bus; without it (or empty) the cache is memory only. Read nothing from the environment: pass `process.env.REDIS_URL` yourself. @default none (memory only) */
   redisUrl?: string
+  /**
+   * A Redis Cluster for L2, the bus (sharded pub/sub) and the lock, as ioredis takes one:
+   * `{ nodes: [{ host, port }], options? }`, credentials and TLS in `options.redisOptions` (or
+   * `redis.redisOptions`). Exactly one of `redisUrl`, `cluster`, `sentinel`. @default none
+   */
+  cluster?: CacheClusterOptions
+  /**
+   * Redis through Sentinel for L2, the bus and the lock: `{ sentinels: [{ host, port }], name,
+   * password? }`; the pods follow a promoted replica by themselves. TLS and a username in
+   * `redis.redisOptions`. Exactly one of `redisUrl`, `cluster`, `sentinel`. @default none
+   */
+  sentinel?: CacheSentinelOptions
   /** Key prefix in Redis; the bus channel is `<prefix>bus`. @default 'strata:' */
   prefix?: string
   /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name. @default {} */
   l1?: Omit<MemoryStoreOptions, 'now'>
-  /** L2 (RedisStore) options other than url, prefix and now. @default {} */
-  redis?: Omit<RedisStoreOptions, 'url' | 'prefix' | 'now'>
+  /** L2 (RedisStore) options other than where (url, cluster, sentinel, client), prefix and now; its `redisOptions` also apply to the bus on a cluster or through Sentinel. @default {} */
+  redis?: Omit<RedisStoreOptions, 'url' | 'cluster' | 'sentinel' | 'client' | 'prefix' | 'now'>
   /** Bus (RedisBus) options other than url and prefix: instanceId, heartbeat, maxPending, commandTimeout, secret (signs the bus's messages). @default {} */
   bus?: Omit<RedisBusOptions, 'url' | 'prefix'>
   /** While the bus is down, L1 entries are served at most this long. @default '5s' */
@@ -56,6 +76,8 @@ type _EveryCacheOption = NoneMissing<
 
 const OPTIONS = [
   'redisUrl',
+  'cluster',
+  'sentinel',
   'prefix',
   'l1',
   'redis',
@@ -67,24 +89,28 @@ const OPTIONS = [
 ] as const
 
 /**
- * A Cache from configuration: memory only without `redisUrl` (the embedded default), else L1
- * (MemoryStore) + L2 (RedisStore) + invalidation bus (RedisBus) in a TieredStore, with a RedisLock
- * over the bus's connection for `getOrSet({ lock: true })` (and for every getOrSet with `lock: true`).
+ * A Cache from configuration: memory only without `redisUrl`, `cluster` or `sentinel` (the embedded
+ * default), else L1 (MemoryStore) + L2 (RedisStore) + invalidation bus (RedisBus) in a TieredStore,
+ * with a RedisLock over the bus's connection for `getOrSet({ lock: true })` (and for every getOrSet
+ * with `lock: true`), on a single node, a Redis Cluster or through Sentinel.
  */
 export function createCache(options: CreateCacheOptions = {}): Cache {
   assertKnownOptions('createCache', options, OPTIONS)
-  const { redisUrl, prefix, l1, redis, bus, degradedL1Ttl, maxL1Ttl, channels, now, ...defaults } = options
-  if (redisUrl !== undefined && typeof redisUrl !== 'string') {
-    throw new CacheOptionError(`createCache: option "redisUrl" must be a string, got ${typeof redisUrl}`, {
-      option: 'redisUrl',
-    })
-  }
-  if (redisUrl !== undefined && redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new CacheOptionError(
-      `createCache: option "redisUrl" must start with redis:// or rediss:// (got "${redisUrl}")`,
-      { option: 'redisUrl' },
-    )
-  }
+  const {
+    redisUrl,
+    cluster,
+    sentinel,
+    prefix,
+    l1,
+    redis,
+    bus,
+    degradedL1Ttl,
+    maxL1Ttl,
+    channels,
+    now,
+    ...defaults
+  } = options
+  const target = resolveRedisTarget({ redisUrl, cluster, sentinel })
   for (const [name, value] of [
     ['l1', l1],
     ['redis', redis],
@@ -110,7 +136,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     ...(now === undefined ? {} : { now }),
     ...(serializer && { serializer }),
   })
-  if (redisUrl === undefined || redisUrl === '') {
+  if (target === undefined) {
     // In process: the store carries LocalChannels only to apply the options given.
     if (channels !== undefined)
       Object.defineProperty(memory, 'channels', { value: new LocalChannels(channels) })
@@ -119,13 +145,17 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
 
   const l2 = new RedisStore({
     ...redis,
-    url: redisUrl,
+    ...storeTarget(target),
     ...(prefix === undefined ? {} : { prefix }),
     ...(now === undefined ? {} : { now }),
   })
   let invalidationBus: RedisBus
   try {
-    invalidationBus = new RedisBus({ ...bus, url: redisUrl, ...(prefix === undefined ? {} : { prefix }) })
+    invalidationBus = new RedisBus({
+      ...busOptions(bus),
+      ...busTarget(target, redis?.redisOptions, bus?.redisOptions ?? bus?.redis),
+      ...(prefix === undefined ? {} : { prefix }),
+    })
   } catch (error) {
     void l2.close()
     throw error
@@ -146,7 +176,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     bus: invalidationBus,
     // One server for both: a set's PUBLISH rides behind its SET on the store's connection.
     publishOnL2Connection: true,
-    lock: busLock(invalidationBus, now),
+    lock: busLock(invalidationBus, l2, target, now),
     channels: appChannels,
     ...(degradedL1Ttl === undefined ? {} : { degradedL1Ttl }),
     ...(maxL1Ttl === undefined ? {} : { maxL1Ttl }),
@@ -160,19 +190,33 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
   }
 }
 
+/** The bus's own options, without where it connects (the deprecated `redis` alias included). */
+function busOptions(bus: CreateCacheOptions['bus']): Omit<RedisBusOptions, 'url' | 'prefix'> {
+  if (bus === undefined) return {}
+  const { redis: _legacy, redisOptions: _options, cluster: _cluster, ...own } = bus
+  return own
+}
+
 /**
  * The default lock of a tiered cache: a RedisLock over the bus's publisher connection (it fails fast
- * while Redis is down), keyed outside the store's key space at `<prefix without ':'>#lock:<key>`,
- * reading through the store (a hit fills L1) and woken by the store's key notices.
+ * while Redis is down), keyed outside the store's key space at `<prefix without ':'>#lock:<key>` — on
+ * a cluster in the slot of the key's entry (RedisStore.lockKeyFor), so the store's write script checks
+ * the lease with the write, and each command bounded by the bus's commandTimeout —, reading through
+ * the store (a hit fills L1) and woken by the store's key notices.
  */
 function busLock(
-  bus: Pick<RedisBus, 'client' | 'prefix'>,
+  bus: Pick<RedisBus, 'client' | 'prefix' | 'commandTimeoutMs'>,
+  l2: Pick<RedisStore, 'lockKeyFor'>,
+  target: RedisTarget,
   now: (() => number) | undefined,
 ): (store: TieredStore) => DistributedLock {
+  const lockPrefix = `${bus.prefix.replace(/:$/, '')}#lock:`
   return (store) =>
     new RedisLock({
       client: bus.client,
-      lockPrefix: `${bus.prefix.replace(/:$/, '')}#lock:`,
+      lockPrefix,
+      keyFor: (key) => l2.lockKeyFor(lockPrefix, key),
+      ...(target.kind === 'cluster' ? { commandTimeoutMs: bus.commandTimeoutMs } : {}),
       read: (key) => store.get(key),
       onKeyNotice: (key, callback) => store.onKeyNotice(key, callback),
       ...(now === undefined ? {} : { now }),

@@ -4,8 +4,9 @@ import { validatePrefix } from '@strata-cache/redis/internal'
 import type { RedisOptions } from 'ioredis'
 import { isValidInstanceId } from './bus-message.ts'
 import { MIN_SECRET_LENGTH } from './bus-signature.ts'
+import { type BusClusterOptions, clusterScope, resolveBusCluster } from './cluster-bus.ts'
 
-/** Options of {@link RedisBus}. Give `url`, `redisOptions`, or both. */
+/** Options of {@link RedisBus}. Give `url`, `redisOptions`, or both; or `cluster` (with `redisOptions` for its nodes). */
 export interface RedisBusOptions {
   /** `redis://[:password@]host:port[/db]`. @default none: then `redisOptions` says where */
   url?: string
@@ -16,6 +17,12 @@ export interface RedisBusOptions {
    * @default none
    */
   redis?: RedisOptions
+  /**
+   * A Redis Cluster: the bus uses sharded pub/sub (SPUBLISH/SSUBSCRIBE on the shard that owns the
+   * channel's slot; see the README, "The bus on a Redis Cluster"); `redisOptions` then apply to every
+   * node connection (password, username, tls). @default none
+   */
+  cluster?: BusClusterOptions
   /** Key prefix of the store the bus serves (same rule as RedisStore's); the channel is `<prefix>bus`. @default 'strata:' */
   prefix?: string
   /** This process's id on the bus: 1 to 64 of `A-Z a-z 0-9 _ . -`. @default a random id */
@@ -50,6 +57,7 @@ export const REDIS_BUS_OPTIONS = [
   'url',
   'redisOptions',
   'redis',
+  'cluster',
   'prefix',
   'instanceId',
   'maxPending',
@@ -64,6 +72,8 @@ export const REDIS_BUS_OPTIONS = [
 export interface ResolvedRedisBusOptions {
   url: string | undefined
   redisOptions: RedisOptions
+  /** Set on a Redis Cluster (sharded pub/sub). */
+  cluster: BusClusterOptions | undefined
   prefix: string
   instanceId: string
   maxPending: number
@@ -89,8 +99,11 @@ export function resolveRedisBusOptions(
     })
   }
   const redisOptions = options.redisOptions ?? options.redis
-  if (options.url === undefined && redisOptions === undefined) {
-    throw new CacheOptionError('RedisBus: give "url" or "redisOptions" (ioredis options)', { option: 'url' })
+  const cluster = resolveBusCluster(options.cluster, options.url)
+  if (options.url === undefined && redisOptions === undefined && cluster === undefined) {
+    throw new CacheOptionError('RedisBus: give "url" or "redisOptions" (ioredis options), or "cluster"', {
+      option: 'url',
+    })
   }
   if (options.url !== undefined && typeof options.url !== 'string') {
     throw new CacheOptionError(`RedisBus: option "url" must be a string, got ${typeof options.url}`, {
@@ -115,10 +128,14 @@ export function resolveRedisBusOptions(
   }
   const server =
     options.url ??
-    `${redisOptions?.host ?? '127.0.0.1'}:${redisOptions?.port ?? 6379}/${redisOptions?.db ?? 0}`
+    (cluster === undefined ? undefined : clusterScope(cluster)) ??
+    (redisOptions?.sentinels === undefined ? '' : `sentinel:${redisOptions.name ?? ''}@`) +
+      `${redisOptions?.host ?? '127.0.0.1'}:${redisOptions?.port ?? 6379}/${redisOptions?.db ?? 0}`
   return {
     url: options.url,
-    redisOptions: { ...redisOptions },
+    // On a cluster, as ioredis does: ClusterOptions.redisOptions apply to every node connection.
+    redisOptions: { ...redisOptions, ...cluster?.options?.redisOptions },
+    cluster,
     prefix,
     instanceId,
     maxPending,

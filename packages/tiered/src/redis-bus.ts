@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { ListenerSet } from '@strata-cache/core/internal'
 import type { WriteConnection } from '@strata-cache/redis'
 import { corkUntilNextTick, loadIoredis, reconnectDelay } from '@strata-cache/redis/internal'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import {
   BUS_PROTOCOL_VERSION,
   busMessageHead,
@@ -13,6 +13,7 @@ import {
 import { BusRejections, type RejectionReport } from './bus-rejections.ts'
 import { BusSigner, SIGNED_HEAD_LENGTH } from './bus-signature.ts'
 import { BusSubscriber } from './bus-subscriber.ts'
+import { openClusterPublisher, publishSharded, shardOwnerConnector } from './cluster-bus.ts'
 import type {
   BusCounters,
   BusEvent,
@@ -39,8 +40,12 @@ export class RedisBus implements InvalidationBus {
   readonly channel: string
   /** The key prefix of the store this bus serves. */
   readonly prefix: string
-  /** The publisher connection: plain commands (createCache's RedisLock uses it too). */
-  readonly client: Redis
+  /** The publisher connection: plain commands (createCache's RedisLock uses it too); a Cluster client on a cluster. */
+  readonly client: Redis | Cluster
+  /** On a cluster: the publisher, which SPUBLISHes (sharded pub/sub; see cluster-bus.ts). */
+  private readonly cluster: Cluster | undefined
+  /** Deadline of a PUBLISH and of the lock's commands, ms. @default 250 */
+  readonly commandTimeoutMs: number
   private readonly subscriber: BusSubscriber
   private readonly listeners = new ListenerSet<BusEvent>('invalidation bus')
   private readonly incoming = new SequenceTracker()
@@ -77,7 +82,13 @@ export class RedisBus implements InvalidationBus {
       )
     }
 
-    const { Redis } = loadIoredis()
+    const ioredis = loadIoredis()
+    const { Redis } = ioredis
+    this.commandTimeoutMs = resolved.commandTimeoutMs
+    this.cluster =
+      resolved.cluster === undefined
+        ? undefined
+        : openClusterPublisher(ioredis, resolved.cluster, resolved.redisOptions, resolved.commandTimeoutMs)
     const connect = (extra: RedisOptions): Redis => {
       const merged: RedisOptions = {
         ...resolved.redisOptions,
@@ -90,11 +101,13 @@ export class RedisBus implements InvalidationBus {
       return resolved.url === undefined ? new Redis(merged) : new Redis(resolved.url, merged)
     }
     // Publisher: fail fast while down (no offline queue); our own queue retries, latest wins.
-    this.client = connect({
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: resolved.commandTimeoutMs,
-    })
+    this.client =
+      this.cluster ??
+      connect({
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: resolved.commandTimeoutMs,
+      })
     this.queue = new PublishQueue({
       maxPending: resolved.maxPending,
       send: (invalidation) => this.send(invalidation),
@@ -104,8 +117,13 @@ export class RedisBus implements InvalidationBus {
     this.client.on('ready', () => void this.queue.reconnected())
     this.client.connect().catch(() => {})
     // Subscriber: subscribes itself on every `ready`, so we know when delivery resumed.
+    // On a cluster every (re)connection goes to the master that owns the channel's slot then.
+    const follow =
+      this.cluster === undefined
+        ? {}
+        : { Connector: shardOwnerConnector(ioredis, this.cluster, this.channel, resolved.cluster!.nodes) }
     this.subscriber = new BusSubscriber(
-      connect({ autoResubscribe: false, maxRetriesPerRequest: null }),
+      connect({ autoResubscribe: false, maxRetriesPerRequest: null, ...follow }),
       this.channel,
       resolved.heartbeatMs,
       {
@@ -113,6 +131,7 @@ export class RedisBus implements InvalidationBus {
         disconnected: (reason) => this.listeners.emit({ type: 'state', state: 'disconnected', reason }),
         message: (message) => this.onMessage(message),
       },
+      this.cluster !== undefined,
     )
     this.peers = resolved.localDelivery
       ? new LocalPeers(resolved.scope, {
@@ -199,7 +218,11 @@ export class RedisBus implements InvalidationBus {
     const message = encodeBusMessage(this.instanceId, this.outgoing.next(), invalidation)
     // This tick's PUBLISHes (concurrent writes finishing together) leave in one socket write.
     corkUntilNextTick(this.client)
-    return this.client.publish(this.channel, this.seal(message)).then((n) => {
+    const sending =
+      this.cluster === undefined
+        ? this.client.publish(this.channel, this.seal(message))
+        : publishSharded(this.cluster, this.channel, this.seal(message), this.commandTimeoutMs)
+    return sending.then((n) => {
       this.stats.sent++
       return n
     })

@@ -1,12 +1,26 @@
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, DistributedLock, LockLease } from '@strata-cache/core'
-import type { Redis } from 'ioredis'
+import {
+  type CacheEntry,
+  CacheError,
+  CacheErrorCode,
+  type DistributedLock,
+  type LockLease,
+} from '@strata-cache/core'
+import type { Cluster, Redis } from 'ioredis'
 
 export interface RedisLockOptions {
-  /** A plain (non-subscriber) connection; fails fast while Redis is down. */
-  client: Redis
-  /** Lock keys are `<lockPrefix><key>`. */
+  /** A plain (non-subscriber) connection, or a Cluster client; fails fast while Redis is down. */
+  client: Redis | Cluster
+  /** Lock keys are `<lockPrefix><key>` (unless `keyFor` names them). */
   lockPrefix: string
+  /**
+   * The Redis key holding the lock of `key`. On a Cluster give one in the slot of the key's entry
+   * (RedisStore.lockKeyFor), so that the store's write script can check the lease with the write.
+   * @default `<lockPrefix><key>`
+   */
+  keyFor?: (key: string) => string
+  /** Deadline of each lock command, ms: a Cluster client retries through a failover for longer than a caller should wait. @default none (the connection's own commandTimeout) */
+  commandTimeoutMs?: number
   /** Reads what the store holds for a key (the tiered read, so a hit also fills L1). */
   read: <T>(key: string) => Promise<CacheEntry<T> | undefined>
   /** Registers a callback run when another pod announces a write or delete of `key`; returns the unregister function. */
@@ -27,8 +41,10 @@ const RENEW_SCRIPT =
  * script, so an expired lease that someone else took over is never released by its old holder.
  */
 export class RedisLock implements DistributedLock {
-  private readonly client: Redis
+  private readonly client: Redis | Cluster
   private readonly lockPrefix: string
+  private readonly keyFor: ((key: string) => string) | undefined
+  private readonly commandTimeoutMs: number | undefined
   private readonly read: RedisLockOptions['read']
   private readonly onKeyNotice: RedisLockOptions['onKeyNotice']
   private readonly pollMs: number
@@ -37,6 +53,8 @@ export class RedisLock implements DistributedLock {
   constructor(options: RedisLockOptions) {
     this.client = options.client
     this.lockPrefix = options.lockPrefix
+    this.keyFor = options.keyFor
+    this.commandTimeoutMs = options.commandTimeoutMs
     this.read = options.read
     this.onKeyNotice = options.onKeyNotice
     this.pollMs = options.pollMs ?? 50
@@ -45,7 +63,7 @@ export class RedisLock implements DistributedLock {
 
   /** The Redis key holding the lock of `key`. */
   lockKey(key: string): string {
-    return `${this.lockPrefix}${key}`
+    return this.keyFor?.(key) ?? `${this.lockPrefix}${key}`
   }
 
   /**
@@ -57,13 +75,14 @@ export class RedisLock implements DistributedLock {
     const lockKey = this.lockKey(key)
     const token = randomBytes(12).toString('base64url')
     const leaseMs = Math.max(1, Math.ceil(ttlMs))
-    const ok = await this.client.set(lockKey, token, 'PX', leaseMs, 'NX')
+    const ok = await this.bounded(this.client.set(lockKey, token, 'PX', leaseMs, 'NX'))
     if (ok !== 'OK') return undefined
     const client = this.client
+    const bounded = <R>(command: Promise<R>) => this.bounded(command)
     let released = false
     const renewal = setInterval(
       () => {
-        client.eval(RENEW_SCRIPT, 1, lockKey, token, leaseMs).then(
+        bounded(client.eval(RENEW_SCRIPT, 1, lockKey, token, leaseMs)).then(
           (held) => {
             if (held === 0) clearInterval(renewal) // taken over: the fenced write will refuse
           },
@@ -78,13 +97,13 @@ export class RedisLock implements DistributedLock {
       async isValid() {
         if (released) return false
         // Unknown (Redis unreachable) counts as lost: the holder then skips its write, never errs.
-        return (await client.get(lockKey).catch(() => null)) === token
+        return (await bounded(client.get(lockKey)).catch(() => null)) === token
       },
       async release() {
         if (released) return
         released = true
         clearInterval(renewal)
-        await client.eval(RELEASE_SCRIPT, 1, lockKey, token)
+        await bounded(client.eval(RELEASE_SCRIPT, 1, lockKey, token))
       },
     }
   }
@@ -98,7 +117,7 @@ export class RedisLock implements DistributedLock {
       for (;;) {
         // Lock first, then value: a holder writes before it releases, so "released" then "no value"
         // really means it gave up (or failed), and the caller should load.
-        const held = (await this.client.exists(lockKey)) === 1
+        const held = (await this.bounded(this.client.exists(lockKey))) === 1
         const entry = await this.read<T>(key)
         if (entry !== undefined && this.now() < entry.expiresAt) return entry
         if (!held) return undefined
@@ -116,5 +135,23 @@ export class RedisLock implements DistributedLock {
     } finally {
       unregister()
     }
+  }
+
+  /** `command`, rejected with E_COMMAND_TIMEOUT past `commandTimeoutMs` (when set). */
+  private bounded<R>(command: Promise<R>): Promise<R> {
+    const ms = this.commandTimeoutMs
+    if (ms === undefined) return command
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new CacheError(CacheErrorCode.COMMAND_TIMEOUT, `lock: no answer from Redis within ${ms} ms`),
+          ),
+        ms,
+      )
+    })
+    command.catch(() => {}) // a late failure after the deadline is not an unhandled rejection
+    return Promise.race([command, late]).finally(() => clearTimeout(timer))
   }
 }
