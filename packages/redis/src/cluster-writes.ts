@@ -61,7 +61,10 @@ export class ClusterWrites {
       groupBySlot(keys, (key) => prefix + key).map(({ items }) => {
         const pairs: string[] = []
         for (const key of items) pairs.push(prefix + key, this.keyFence(key))
-        return runScript(client, SCRIPTS.delete, pairs, [fenceWindowMs]) as Promise<number>
+        // The script answers `{ removed, nowUs }`.
+        return (runScript(client, SCRIPTS.delete, pairs, [fenceWindowMs]) as Promise<[number, number]>).then(
+          ([removed]) => removed,
+        )
       }),
     )
     return counts.reduce((a, b) => a + b, 0)

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto'
  * that would judge it have expired.
  */
 
-/** Outcome codes the write script returns (with Redis's time: `{ code, nowMs }`). */
+/** Outcome codes the write script returns (with Redis's time: `{ code, nowUs }`). */
 export const WriteCode = { WRITTEN: 1, SUPERSEDED: 0, LATE: -1, LEASE_LOST: -2 } as const
 
 // Linear-time glob (`*`, `?`) with star backtracking: a crafted pattern cannot make Redis spin.
@@ -41,16 +41,20 @@ local function glob(p, s)
 end
 `
 
+// Microseconds: a fill is judged against changes to the microsecond, and a pod's own change never
+// ties with a load it starts after hearing back. \`nowText\` is the exact decimal (Lua's own number
+// formatting would round 16 digits).
 const LUA_NOW = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nowText = t[1] .. string.format('%06d', tonumber(t[2]))
 `
 
 /**
  * KEYS: entry, key fence, clear fence, pattern fences, then `n` tag sets, then `n` tag fences,
  * then the lock key when ARGV[8] is a lease token.
- * ARGV: mode ('s' set | 'f' fill), text, ttlMs, since, notAfter (0: none), fenceWindowMs, n, token, cache key.
- * Returns `{ code, nowMs }` (see WriteCode).
+ * ARGV: mode ('s' set | 'f' fill), text, ttlMs, since (µs), notAfter (µs, 0: none), fenceWindowMs, n,
+ * token, cache key. Returns `{ code, nowUs }` (see WriteCode).
  */
 export const WRITE_SCRIPT = `${LUA_GLOB}${LUA_NOW}
 local mode, since, notAfter = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -58,7 +62,7 @@ local window, n, token = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
 if notAfter > 0 and now > notAfter then return {-1, now} end
 if token ~= '' and redis.call('GET', KEYS[5 + 2 * n]) ~= token then return {-2, now} end
 if mode == 'f' then
-  if now - since > window then return {0, now} end
+  if now - since > window * 1000 then return {0, now} end
   local f = redis.call('GET', KEYS[2])
   if f and tonumber(f) >= since then return {0, now} end
   local c = redis.call('GET', KEYS[3])
@@ -78,30 +82,31 @@ for i = 1, n do
   if redis.call('PTTL', KEYS[4 + i]) < ttl then redis.call('PEXPIRE', KEYS[4 + i], ttl) end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
-if mode == 's' then redis.call('SET', KEYS[2], now, 'PX', window) end
+if mode == 's' then redis.call('SET', KEYS[2], nowText, 'PX', window) end
 return {1, now}
 `
 
-/** KEYS: pairs of (entry, key fence). ARGV: fenceWindowMs. Returns how many entries were removed. */
+/** KEYS: pairs of (entry, key fence). ARGV: fenceWindowMs. Returns `{ removed, nowUs }`. */
 export const DELETE_SCRIPT = `${LUA_NOW}
 local window, removed = tonumber(ARGV[1]), 0
 for i = 1, #KEYS, 2 do
   removed = removed + redis.call('UNLINK', KEYS[i])
-  redis.call('SET', KEYS[i + 1], now, 'PX', window)
+  redis.call('SET', KEYS[i + 1], nowText, 'PX', window)
 end
-return removed
+return {removed, now}
 `
 
 /**
  * Records an invalidation's fence before its keys are removed, so a fill racing the removal sees it.
  * KEYS: tag fences (ARGV[1] = 't'), or the pattern zset (ARGV[1] = 'p', ARGV[3] = pattern), or the
- * clear fence (ARGV[1] = 'c'). ARGV[2]: fenceWindowMs. ARGV[4]: most patterns kept.
+ * clear fence (ARGV[1] = 'c'). ARGV[2]: fenceWindowMs. ARGV[4]: most patterns kept. Returns Redis's
+ * time in µs (the fence's own).
  */
 export const FENCE_SCRIPT = `${LUA_NOW}
 local kind, window = ARGV[1], tonumber(ARGV[2])
 if kind == 'p' then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+  redis.call('ZADD', KEYS[1], nowText, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now - window * 1000))
   local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
   if extra > 0 then
     -- Past the bound the oldest patterns go, but their fence must not: widen it to a clear fence.
@@ -112,7 +117,7 @@ if kind == 'p' then
   end
   redis.call('PEXPIRE', KEYS[1], window)
 else
-  for i = 1, #KEYS do redis.call('SET', KEYS[i], now, 'PX', window) end
+  for i = 1, #KEYS do redis.call('SET', KEYS[i], nowText, 'PX', window) end
 end
 return now
 `

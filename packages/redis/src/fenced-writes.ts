@@ -23,9 +23,9 @@ export interface LeaseFence {
 /** How to write: a plain `set` (the default), or a fill of a loader's result. */
 export interface WriteOptions {
   /**
-   * The write is a loader's result and its loader began at this time of Redis's clock (read it with
-   * {@link RedisStore.clock}`.now()` before the loader starts): it is dropped if the key, one of its
-   * tags, a pattern matching it or the whole prefix was changed since.
+   * The write is a loader's result and its loader began at this time of Redis's clock, in µs (read
+   * it with {@link RedisStore.loadStart} before the loader starts): it is dropped if the key, one of
+   * its tags, a pattern matching it or the whole prefix was changed since.
    */
   fillSince?: number
   /** Applies only while this lock lease is still held (checked atomically with the write). */
@@ -107,6 +107,12 @@ export class FencedWrites {
     return this.clock.now()
   }
 
+  /** When a load starting now began, at the latest, on Redis's clock (µs): a fill's `fillSince`. */
+  loadStart(): number {
+    if (!this.clock.synced) this.sync()
+    return this.clock.loadStart()
+  }
+
   /** Writes one encoded entry on `client` as a fenced script; see {@link WriteOutcome}. */
   write(client: RedisClient, write: EncodedWrite, options: WriteOptions): Promise<WriteOutcome> {
     const tags = write.entry.tags ?? []
@@ -138,11 +144,12 @@ export class FencedWrites {
     const commands: Promise<unknown>[] = []
     const fill = options.fillSince !== undefined
     // A fill's start is moved back by the estimate's error: a change it cannot place counts as after.
-    const since = fill ? Math.floor(options.fillSince! - this.clock.uncertainty()) - 1 : 0
+    const since = fill ? options.fillSince! : 0
     const notAfter = fill
       ? 0
       : Math.ceil(
-          this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS,
+          (this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS) *
+            1000,
         )
     const sentAt = this.settings.now()
     const reply = runScript(client, SCRIPTS.write, keys, [
@@ -159,24 +166,40 @@ export class FencedWrites {
     commands.push(reply)
     if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))
     await Promise.all(commands)
-    const [code, nowMs] = (await reply) as [number, number]
-    this.clock.recordMs(nowMs, sentAt, this.settings.now())
+    const [code, nowUs] = (await reply) as [number, number]
+    this.clock.seen(nowUs)
+    this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
     return OUTCOMES[code] ?? 'failed'
   }
 
   /** Removes keys and leaves their fences, in one script: returns how many entries went. */
-  deleteKeys(client: RedisClient, keys: readonly string[]): Promise<number> {
+  async deleteKeys(client: RedisClient, keys: readonly string[]): Promise<number> {
     const pairs: string[] = []
     for (const key of keys) pairs.push(this.settings.prefix + key, `${this.fencePrefix}:${key}`)
-    return runScript(client, SCRIPTS.delete, pairs, [this.settings.fenceWindowMs]) as Promise<number>
+    return this.deleteScript(client, pairs)
+  }
+
+  /** Runs the delete script over (entry, fence) pairs; notes the Redis time its reply carries. */
+  async deleteScript(client: RedisClient, pairs: readonly string[]): Promise<number> {
+    const sentAt = this.settings.now()
+    const [removed, nowUs] = (await runScript(client, SCRIPTS.delete, pairs, [
+      this.settings.fenceWindowMs,
+    ])) as [number, number]
+    this.clock.seen(nowUs)
+    this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+    return removed
   }
 
   /** Records the fence of a pattern, tags or clear, before their keys are removed. */
   async fence(client: RedisClient, invalidation: Exclude<StoreInvalidation, { kind: 'key' }>): Promise<void> {
     const sentAt = this.settings.now()
-    const nowMs = await this.fenceScript(client, invalidation)
-    // The script answers with the fence's own time: one more clock sample.
-    if (typeof nowMs === 'number') this.clock.recordMs(nowMs, sentAt, this.settings.now())
+    const nowUs = await this.fenceScript(client, invalidation)
+    // The script answers with the fence's own time (µs): one more clock sample, and a time this
+    // pod's later loads start after.
+    if (typeof nowUs === 'number') {
+      this.clock.seen(nowUs)
+      this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+    }
   }
 
   private fenceScript(

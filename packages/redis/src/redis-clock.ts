@@ -7,6 +7,8 @@ export class RedisClock {
   private offsetMs = 0
   private sampleUncertaintyMs = Number.POSITIVE_INFINITY
   private sampledAt = 0
+  /** The latest Redis time (µs) read in any reply this process has received. */
+  private seenUs = 0
 
   /** Until the first sample, estimates are this uncertain (ms): wide enough to stay safe. */
   static readonly UNSYNCED_UNCERTAINTY_MS = 1000
@@ -26,6 +28,20 @@ export class RedisClock {
     return this.sampleUncertaintyMs + (this.local() - this.sampledAt) * RedisClock.DRIFT
   }
 
+  /**
+   * A lower bound (µs of Redis's clock) of "now" for a load about to start: the estimate minus its
+   * error, and never below the latest Redis time already seen in a reply — a reply received before
+   * the load started was written before it, so this pod's own changes never count as after its loads.
+   */
+  loadStart(): number {
+    return Math.max(Math.floor((this.now() - this.uncertainty()) * 1000), this.seenUs + 1)
+  }
+
+  /** Notes a Redis time (µs) read in a reply (a write's or a fence's). */
+  seen(redisUs: number): void {
+    if (redisUs > this.seenUs) this.seenUs = redisUs
+  }
+
   /** True once a sample was taken. */
   get synced(): boolean {
     return Number.isFinite(this.sampleUncertaintyMs)
@@ -39,6 +55,7 @@ export class RedisClock {
     const seconds = Number(reply[0])
     const micros = Number(reply[1])
     if (!Number.isFinite(seconds) || !Number.isFinite(micros)) return
+    this.seen(seconds * 1_000_000 + micros)
     this.recordMs(seconds * 1000 + micros / 1000, sentAt, receivedAt)
   }
 

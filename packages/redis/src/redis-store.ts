@@ -205,14 +205,22 @@ export class RedisStore implements CacheStore {
     return this.canFollowWrites && outcome !== 'failed'
   }
 
-  /** Redis's clock as this process estimates it, ms: read it when a loader starts, for a fill's `fillSince`. */
+  /** Redis's clock as this process estimates it, ms. */
   redisNow(): number {
     return this.fenced.redisNow()
   }
 
-  /** The Cache's load token: Redis's clock when the loader starts (see {@link setLoaded}). */
+  /**
+   * When a load starting now began, on Redis's clock in µs, as a safe lower bound (the estimate
+   * minus its error, never before a Redis time this process already read): a fill's `fillSince`.
+   */
+  loadStart(): number {
+    return this.fenced.loadStart()
+  }
+
+  /** The Cache's load token: {@link loadStart} (see {@link setLoaded}). */
   startLoad(_key: string): LoadToken {
-    return this.redisNow()
+    return this.loadStart()
   }
 
   /** A loader's result as a fenced fill (with the lease's fence when given); true when written, or when Redis could not be asked. */

@@ -43,7 +43,7 @@ describe.each([
     const a = store(prefix)
     const b = store(prefix)
     await a.set('k', entry('old'))
-    const since = a.redisNow()
+    const since = a.loadStart()
     await change(b)
     const after = await b.get('k')
     const outcome = await a.write(a.prepare('k', entry('stale-load')), { fillSince: since })
@@ -56,7 +56,7 @@ describe.each([
     const s = store(prefix)
     const keys = Array.from({ length: 30 }, (_, i) => `item:${i}`)
     await s.setMany(keys.map((k): [string, ReturnType<typeof entry<string>>] => [k, entry(k)]))
-    const since = s.redisNow()
+    const since = s.loadStart()
     expect(await s.invalidate({ kind: 'key', keys })).toEqual({ applied: true, removed: 30 })
     expect(await s.write(s.prepare('item:7', entry('late')), { fillSince: since })).toBe('superseded')
   })
@@ -68,9 +68,9 @@ describe.each([
     expect(keySlot(lockKey)).toBe(keySlot(s.keyFor('k')))
     await raw.set(lockKey, 'mine', 'PX', 10_000)
     const lease = { key: lockKey, token: 'mine' }
-    expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.redisNow(), lease })).toBe('written')
+    expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.loadStart(), lease })).toBe('written')
     await raw.set(lockKey, 'someone-else', 'PX', 10_000)
-    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.redisNow(), lease })).toBe('lease-lost')
+    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
     expect((await s.get('k'))?.value).toBe('v1')
   })
 
@@ -90,7 +90,7 @@ describe('a prefix on a cluster', () => {
     expect(keySlot(s.keyFor('a'))).toBe(keySlot(s.keyFor('zzz:9')))
     for (const change of [() => s.deletePattern('k*'), () => s.deleteTags(['t1']), () => s.clear()]) {
       await s.set('k', entry('old', { tags: ['t1'] }))
-      const since = s.redisNow()
+      const since = s.loadStart()
       await change()
       expect(await s.write(s.prepare('k', entry('stale', { tags: ['t1'] })), { fillSince: since })).toBe(
         'superseded',

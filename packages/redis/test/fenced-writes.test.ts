@@ -33,7 +33,7 @@ afterAll(async () => {
 describe('fills (a loader result) are fenced by every later change', () => {
   it('writes a fill when nothing changed since its loader began', async () => {
     const s = store({ prefix: uniquePrefix('fill') })
-    const since = s.redisNow()
+    const since = s.loadStart()
     expect(await s.write(s.prepare('k', entry('loaded')), { fillSince: since })).toBe('written')
     expect((await s.get('k'))?.value).toBe('loaded')
   })
@@ -49,7 +49,7 @@ describe('fills (a loader result) are fenced by every later change', () => {
     const a = store({ prefix })
     const b = store({ prefix })
     await a.set('k', entry('old', { tags: ['t1'] }))
-    const since = a.redisNow() // the loader starts and reads the old data
+    const since = a.loadStart() // the loader starts and reads the old data
     await change(b) // another pod changes the data and invalidates
     const after = await b.get('k')
     const outcome = await a.write(a.prepare('k', entry('stale-load', { tags: ['t1'] })), { fillSince: since })
@@ -61,7 +61,7 @@ describe('fills (a loader result) are fenced by every later change', () => {
   it('keeps a fill whose tags and key were not touched by a pattern that does not match', async () => {
     const prefix = uniquePrefix('nomatch')
     const s = store({ prefix })
-    const since = s.redisNow()
+    const since = s.loadStart()
     await s.deletePattern('other:*')
     await s.deleteTags(['unrelated'])
     expect(await s.write(s.prepare('k', entry('v', { tags: ['t1'] })), { fillSince: since })).toBe('written')
@@ -69,7 +69,7 @@ describe('fills (a loader result) are fenced by every later change', () => {
 
   it('drops a fill whose loader ran longer than fenceWindow (its fences may have expired)', async () => {
     const s = store({ prefix: uniquePrefix('window'), fenceWindow: '1s' })
-    const since = s.redisNow() - 2000
+    const since = s.loadStart() - 2_000_000
     expect(await s.write(s.prepare('k', entry('v')), { fillSince: since })).toBe('superseded')
     expect(await s.get('k')).toBeUndefined()
   })
@@ -79,9 +79,9 @@ describe('fills (a loader result) are fenced by every later change', () => {
     const s = store({ prefix })
     await raw.set(`${prefix}#lock:k`, 'mine', 'PX', 10_000)
     const lease = { key: `${prefix}#lock:k`, token: 'mine' }
-    expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.redisNow(), lease })).toBe('written')
+    expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.loadStart(), lease })).toBe('written')
     await raw.set(`${prefix}#lock:k`, 'someone-else', 'PX', 10_000)
-    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.redisNow(), lease })).toBe('lease-lost')
+    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
     expect((await s.get('k'))?.value).toBe('v1')
   })
 })
@@ -97,8 +97,7 @@ describe('a Cache over RedisStore alone', () => {
     })
     expect(value).toBe('read-before-the-change')
     expect(await other.get('k')).toBeUndefined()
-    // A change within the clock estimate's error before a load counts as after it: wait that out.
-    await sleep(50)
+    // This process heard back from its own delete before the next load began: it never counts as after it.
     expect(await cache.getOrSet('k', () => 'fresh')).toBe('fresh') // the next load is written
     expect((await other.get('k'))?.value).toBe('fresh')
   })
@@ -185,6 +184,18 @@ describe('invalidate', () => {
     expect(await s.invalidate({ kind: 'key', keys: ['k'] })).toEqual({ applied: false, removed: 0 })
     expect(await s.invalidate({ kind: 'clear' })).toEqual({ applied: false, removed: 0 })
     expect(await s.write(s.prepare('k', entry('v')))).toBe('failed')
+  })
+
+  it("never counts this process's own earlier change as after its next load, however close", async () => {
+    const s = store({ prefix: uniquePrefix('own') })
+    for (let i = 0; i < 20; i++) {
+      await s.delete('k') // a fence, this very microsecond
+      expect(await s.write(s.prepare('k', entry(i)), { fillSince: s.loadStart() })).toBe('written')
+      await s.deleteTags(['t'])
+      expect(await s.write(s.prepare('k', entry(i, { tags: ['t'] })), { fillSince: s.loadStart() })).toBe(
+        'written',
+      )
+    }
   })
 
   it('estimates Redis clock within a few ms once it has sampled it', async () => {

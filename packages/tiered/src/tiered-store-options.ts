@@ -57,10 +57,12 @@ export interface L2Store extends CacheStore {
   invalidate?(invalidation: StoreInvalidation): Promise<InvalidationOutcome>
   /** L2's clock as this process estimates it, ms: when a load began, for a fill's fence. */
   redisNow?(): number
+  /** When a load starting now began on L2's clock (µs), for a fill's `fillSince`. */
+  loadStart?(): number
 }
 
 /** An L2 with fenced writes (see L2Store.write). */
-export type FencedL2 = L2Store & Required<Pick<L2Store, 'prepare' | 'write' | 'invalidate' | 'redisNow'>>
+export type FencedL2 = L2Store & Required<Pick<L2Store, 'prepare' | 'write' | 'invalidate' | 'loadStart'>>
 
 /** True when `l2` offers fenced writes. */
 export function isFenced(l2: L2Store): l2 is FencedL2 {
@@ -68,7 +70,7 @@ export function isFenced(l2: L2Store): l2 is FencedL2 {
     typeof l2.prepare === 'function' &&
     typeof l2.write === 'function' &&
     typeof l2.invalidate === 'function' &&
-    typeof l2.redisNow === 'function'
+    typeof l2.loadStart === 'function'
   )
 }
 

@@ -230,7 +230,7 @@ export class TieredStore implements CacheStore {
 
   /** Marks the start of a load of `key`: L2's clock now, for the fill's fence (see setLoaded). */
   startLoad(_key: string): LoadToken {
-    return this.fenced?.redisNow()
+    return this.fenced?.loadStart()
   }
 
   /**
