@@ -78,6 +78,11 @@ export async function probeMetric(
   return { at, metric, entries, metricTagSet, metricFence }
 }
 
+/** True when the entry is in every tag set it carries: `metric:` always, `user:` for a user's aggregate. */
+export function inItsTagSets(entry: L2Entry): boolean {
+  return entry.inMetricTagSet && (entry.inUserTagSet || !entry.filters.includes('"user"'))
+}
+
 /** One line per entry, for a timeline. */
 export function describeSnapshot(snapshot: L2Snapshot, epochMs: number): string[] {
   const lines = [
@@ -86,7 +91,7 @@ export function describeSnapshot(snapshot: L2Snapshot, epochMs: number): string[
   for (const e of snapshot.entries) {
     const written = e.createdAt === undefined ? '?' : `${((e.createdAt - epochMs) / 1000).toFixed(2)} s`
     lines.push(
-      `  ${e.key} ${e.filters} v${e.version ?? '?'} written ${written}, PTTL ${e.pttl} ms, in metric tag set: ${e.inMetricTagSet ? 'yes' : 'NO'}, in user tag set: ${e.inUserTagSet ? 'yes' : 'NO'}`,
+      `  ${e.key} ${e.filters} v${e.version ?? '?'} written ${written}, PTTL ${e.pttl} ms, in metric tag set: ${e.inMetricTagSet ? 'yes' : 'NO'}, in user tag set: ${e.inUserTagSet ? 'yes' : e.filters.includes('"user"') ? 'NO' : 'no (not tagged with the user)'}`,
     )
   }
   return lines

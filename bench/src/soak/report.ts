@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { type PodFigures, percentile, type SoakVerdict, type StaleRead } from './checker.ts'
 import { FAULT_KINDS, FAULT_MEANING, type FaultWindow } from './faults.ts'
-import { describeSnapshot, type L2Snapshot } from './l2-probe.ts'
+import { describeSnapshot, inItsTagSets, type L2Snapshot } from './l2-probe.ts'
 import type { ReadRecord, WriteRecord } from './load.ts'
 import type { SoakOptions } from './options.ts'
 
@@ -218,7 +218,7 @@ function probeSummary(stale: StaleRead, info: RunInfo): string {
   return behind
     .map((e) => {
       const written = e.createdAt === undefined ? '?' : s(e.createdAt - info.epochMs)
-      const sets = e.inMetricTagSet && e.inUserTagSet ? 'in its tag sets' : '**not in its tag sets**'
+      const sets = inItsTagSets(e) ? 'in its tag sets' : '**not in its tag sets**'
       return `${e.filters} v${e.version} written ${written}, ${sets}`
     })
     .join('; ')
@@ -238,7 +238,7 @@ export function propagationLines(verdict: SoakVerdict): string[] {
   const lines = [
     `${head} ${reads.length}${byCount === 0 ? '' : ` (${byCount} behind in count only)`}.`,
     '',
-    '| pod | reads | max lag | p99 lag | reads in L1 (x-cache hit) |',
+    '| pod | reads | max lag | p99 lag | answered from a cache tier (x-cache hit) |',
     '|---|---:|---:|---:|---:|',
   ]
   const pods = [...new Set(verdict.pods.map((f) => f.pod))]
