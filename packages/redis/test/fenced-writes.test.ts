@@ -1,6 +1,6 @@
 import { Cache } from '@strata-cache/core'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
-import { type FaultProxy, sleep, startFaultProxy, until } from '@strata-cache/test-suite/testing'
+import { type FaultProxy, startFaultProxy, until } from '@strata-cache/test-suite/testing'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'

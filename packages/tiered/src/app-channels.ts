@@ -255,11 +255,17 @@ export class AppChannels implements ChannelTransport {
     if (signer !== undefined) {
       const opened =
         typeof text === 'string' ? signer.open(text) : ({ ok: false, reason: 'unsigned' } as const)
-      if (!opened.ok) return this.drop(channel, `${opened.reason} message`)
+      if (!opened.ok) {
+        this.drop(channel, `${opened.reason} message`)
+        return
+      }
       wire = opened.message
     }
     const decoded = decodeAppMessage(wire, this.maxBytes)
-    if (!decoded.ok) return this.drop(channel, decoded.reason)
+    if (!decoded.ok) {
+      this.drop(channel, decoded.reason)
+      return
+    }
     this.stats.received++
     this.handlers.deliver(channel, decoded.message, decoded.from)
   }
