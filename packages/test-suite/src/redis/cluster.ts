@@ -1,7 +1,8 @@
 /**
- * A Redis Cluster for tests: `masters` redis-server processes without replicas on free loopback
- * ports, joined by `redis-cli --cluster create`. REDIS_CLUSTER_NODES=host:port,host:port,...
- * points at an existing cluster instead.
+ * A Redis Cluster for tests: `masters` redis-server processes (and `replicas` per master) on free
+ * loopback ports, joined by `redis-cli --cluster create`. REDIS_CLUSTER_NODES=host:port,host:port,...
+ * points at an existing cluster instead. See cluster-failover.ts for killing a master and waiting
+ * for its replica to take over.
  */
 import { execFile } from 'node:child_process'
 import { freePort, LOOPBACK as HOST } from '../testing/free-port.ts'
@@ -19,6 +20,10 @@ export interface RedisClusterNode {
 export interface RedisClusterOptions {
   /** Number of masters. @default 3 */
   masters?: number
+  /** Replicas per master (`--cluster-replicas`); with them a killed master fails over. @default 0 */
+  replicas?: number
+  /** `cluster-node-timeout`, ms: how long a master may be unreachable before it is failed over. @default 2000 */
+  nodeTimeoutMs?: number
   /** How long to wait for `cluster_state:ok`. @default 20000 */
   startTimeoutMs?: number
 }
@@ -26,8 +31,10 @@ export interface RedisClusterOptions {
 export interface RedisCluster {
   /** Seed nodes for ioredis `new Cluster(nodes)`. */
   readonly nodes: readonly RedisClusterNode[]
-  /** The servers (empty for an external cluster). */
+  /** The servers in start order (empty for an external cluster); redis-cli makes the first `masters` of them masters. */
   readonly servers: readonly RedisServer[]
+  /** `cluster-node-timeout` of the servers we started, ms (undefined for an external cluster). */
+  readonly nodeTimeoutMs: number | undefined
   readonly external: boolean
   stop(): Promise<void>
 }
@@ -55,9 +62,25 @@ async function clusterStateOk(port: number): Promise<boolean> {
   }
 }
 
+/** True once `count` of the servers are replicas whose link to their master is up (the first sync done). */
+async function replicasInSync(servers: readonly OwnedRedisServer[], count: number): Promise<boolean> {
+  let synced = 0
+  for (const server of servers) {
+    const info = await rawCommands(
+      server.port,
+      [['INFO', 'replication']],
+      (t) => t.includes('repl_backlog') || t.startsWith('-'),
+      1000,
+    ).catch(() => '')
+    if (info.includes('role:slave') && info.includes('master_link_status:up')) synced++
+  }
+  return synced >= count
+}
+
 /**
- * Starts a Redis Cluster of `masters` (default 3) nodes without replicas on free loopback ports,
- * joins them with `redis-cli --cluster create`, and resolves once every node says cluster_state:ok.
+ * Starts a Redis Cluster of `masters` (default 3) nodes, each with `replicas` (default 0), on free
+ * loopback ports, joins them with `redis-cli --cluster create`, and resolves once every node says
+ * cluster_state:ok and every replica has synced with its master.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const envNodes = process.env.REDIS_CLUSTER_NODES
@@ -66,16 +89,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const [host, port] = pair.trim().split(':')
       return { host: host || HOST, port: Number(port) }
     })
-    return { nodes, servers: [], external: true, stop: async () => {} }
+    return { nodes, servers: [], external: true, nodeTimeoutMs: undefined, stop: async () => {} }
   }
   const masters = options.masters ?? 3
+  const replicas = options.replicas ?? 0
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 2000
   const startTimeoutMs = options.startTimeoutMs ?? 20_000
   const servers: OwnedRedisServer[] = []
   const stopAll = async () => {
     await Promise.all(servers.map((server) => server.stop()))
   }
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       // The bus port defaults to port + 10000, which may be taken or out of range: pick it explicitly.
       const busPort = await freePort()
       const server = await startOwned(
@@ -86,7 +111,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           '--cluster-config-file',
           'nodes.conf',
           '--cluster-node-timeout',
-          '2000',
+          String(nodeTimeoutMs),
           '--cluster-port',
           String(busPort),
         ],
@@ -100,7 +125,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         'create',
         ...servers.map((s) => `${HOST}:${s.port}`),
         '--cluster-replicas',
-        '0',
+        String(replicas),
         '--cluster-yes',
       ],
       startTimeoutMs,
@@ -108,7 +133,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const deadline = Date.now() + startTimeoutMs
     for (;;) {
       const states = await Promise.all(servers.map((s) => clusterStateOk(s.port)))
-      if (states.every(Boolean)) break
+      if (states.every(Boolean) && (replicas === 0 || (await replicasInSync(servers, masters * replicas))))
+        break
       if (Date.now() > deadline)
         throw new Error(`cluster did not reach cluster_state:ok within ${startTimeoutMs} ms`)
       await sleep(100)
@@ -121,6 +147,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes: servers.map((s) => ({ host: HOST, port: s.port })),
     servers,
     external: false,
+    nodeTimeoutMs,
     stop: stopAll,
   }
 }
