@@ -22,6 +22,8 @@ export interface SoakProxy {
   heal(): Promise<void>
   /** Closes the proxy and stops its process. */
   close(): Promise<void>
+  /** The proxy process's own stalls of 100 ms or more (`at` in epoch ms): pod A's bytes waited. */
+  readonly stalls: readonly { at: number; ms: number }[]
 }
 
 /** Forks proxy-process.ts and waits for its port. */
@@ -32,6 +34,10 @@ async function startProxy(host: string, port: number): Promise<SoakProxy> {
     args: [host, String(port)],
     channel: 'ipc',
     replyTimeoutMs: 5_000,
+  })
+  const stalls: { at: number; ms: number }[] = []
+  child.onEvent((event) => {
+    if (event.event === 'stall') stalls.push({ at: Number(event.at), ms: Number(event.ms) })
   })
   const started = await new Promise<{ port: number; url: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`fault proxy did not start: ${child.output()}`)), 30_000)
@@ -50,6 +56,7 @@ async function startProxy(host: string, port: number): Promise<SoakProxy> {
     hold: async (ms) => void (await child.call('hold', { ms })),
     heal: async () => void (await child.call('heal').catch(() => {})),
     close: () => child.stop({ ask: () => child.call('close'), killAfterMs: 3_000 }),
+    stalls,
   }
 }
 

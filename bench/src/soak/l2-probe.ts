@@ -30,7 +30,10 @@ export interface L2Snapshot {
   metric: string
   entries: L2Entry[]
   metricTagSet: string[]
-  /** When `metric:<metric>` was last invalidated, Redis's clock (epoch ms), if the fence is still there. */
+  /**
+   * When `metric:<metric>` was last invalidated, Redis's clock as the fence holds it (epoch µs since
+   * "redis: fences in microseconds", epoch ms before), if the fence is still there.
+   */
   metricFence: string | null
 }
 
@@ -83,10 +86,16 @@ export function inItsTagSets(entry: L2Entry): boolean {
   return entry.inMetricTagSet && (entry.inUserTagSet || !entry.filters.includes('"user"'))
 }
 
+/** A fence's time in epoch ms, whichever unit it was written in (µs from 5594c46 on, ms before). */
+export function fenceEpochMs(text: string): number {
+  const value = Number(text)
+  return value > 1e14 ? value / 1000 : value
+}
+
 /** One line per entry, for a timeline. */
 export function describeSnapshot(snapshot: L2Snapshot, epochMs: number): string[] {
   const lines = [
-    `Redis at ${(snapshot.at / 1000).toFixed(2)} s: ${snapshot.entries.length} entries of ${snapshot.metric}; tag fence metric:${snapshot.metric} ${snapshot.metricFence === null ? 'none' : `at ${((Number(snapshot.metricFence) - epochMs) / 1000).toFixed(2)} s`}`,
+    `Redis at ${(snapshot.at / 1000).toFixed(2)} s: ${snapshot.entries.length} entries of ${snapshot.metric}; tag fence metric:${snapshot.metric} ${snapshot.metricFence === null ? 'none' : `at ${((fenceEpochMs(snapshot.metricFence) - epochMs) / 1000).toFixed(3)} s`}`,
   ]
   for (const e of snapshot.entries) {
     const written = e.createdAt === undefined ? '?' : `${((e.createdAt - epochMs) / 1000).toFixed(2)} s`

@@ -1,7 +1,7 @@
 /**
  * `pnpm soak [--duration 2m] [--seed N] [--rate 150] [--propagation-window 100ms] [--dry]`: one
- * redis-server, a fault proxy and three analytics pods on loopback sharing one SQLite file; a seeded mixed load and a seeded fault
- * driver for the duration; then a checker that counts stale reads, errors and lost writes in steady
+ * redis-server, a fault proxy and three analytics pods on loopback sharing one SQLite file; a seeded
+ * mixed load and a seeded fault driver for the duration; then a checker that counts stale reads, errors and lost writes in steady
  * state and in fault windows, per pod. Prints the seed and the summary, appends it to bench/SOAK.md
  * (unless --dry), stops every process it started by pid (also on SIGINT), and exits 1 on a
  * steady-state stale read (older than the propagation window after the missed write's ack), a lost
@@ -235,6 +235,7 @@ async function main(): Promise<number> {
       subscribers,
       epochMs,
       stalls: load.stalls,
+      proxyStalls: cluster.proxy.stalls.map((x) => ({ at: x.at - epochMs, ms: x.ms })),
       snapshots,
       podLogs: cluster.pods
         .flatMap((pod) => parsePodLog(pod.name, pod.child.output(), epochMs))
@@ -261,6 +262,7 @@ async function main(): Promise<number> {
           options,
           epochMs,
           stalls: load.stalls,
+          proxyStalls: cluster.proxy.stalls,
           snapshots,
           windows: faults.windows,
           writes: load.writes,

@@ -2,7 +2,9 @@
  * The fault proxy in a process of its own (forked by the soak with `host port`): a stall of the
  * soak's own event loop must not hold pod A's bytes, which would be a fault nobody injected.
  * Answers `{ id, op: 'reset' | 'hold' | 'heal' | 'close', args: { ms } }` over IPC; exits when the
- * parent goes.
+ * parent goes. Reports its own stalls (no 20 ms tick for 100 ms or more: pod A's bytes, its bus
+ * messages included, waited that long with no fault injected) as `{ event: 'stall', at, ms }`, `at`
+ * in epoch ms.
  */
 import { startFaultProxy } from '@strata-cache/test-suite/testing'
 
@@ -42,4 +44,11 @@ process.on('message', async (request: Request) => {
   }
 })
 process.on('disconnect', () => process.exit(0))
+
+let lastTick = Date.now()
+setInterval(() => {
+  const now = Date.now()
+  if (now - lastTick >= 100) send({ event: 'stall', at: lastTick, ms: now - lastTick })
+  lastTick = now
+}, 20).unref()
 send({ event: 'started', port: proxy.port, url: proxy.url })

@@ -26,6 +26,8 @@ export interface RunInfo {
   epochMs: number
   /** The soak process's own event-loop stalls of 100 ms or more. */
   stalls: readonly { at: number; ms: number }[]
+  /** The fault proxy process's stalls of 100 ms or more, on the run clock: pod A's bytes waited. */
+  proxyStalls: readonly { at: number; ms: number }[]
   /** The pods' warnings (cache errors, breaker changes), on the run clock. */
   podLogs: readonly PodLogLine[]
   /** What Redis held for a metric just after a steady-state stale read of it. */
@@ -146,6 +148,14 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
       ])
     }
   }
+  for (const stall of info.proxyStalls) {
+    if (stall.at + stall.ms >= from && stall.at <= to) {
+      events.push([
+        stall.at,
+        `fault proxy stalled ${Math.round(stall.ms)} ms from ${s(stall.at)} (pod A's Redis bytes, bus messages included, waited; no fault injected)`,
+      ])
+    }
+  }
   // Pods' warnings, consecutive repeats folded.
   let last: { text: string; count: number; entry: [number, string] } | undefined
   for (const log of info.podLogs) {
@@ -204,6 +214,12 @@ export function writerL2Errors(stale: StaleRead, info: RunInfo): string[] {
         /no answer within|circuit open|connection/.test(log.text),
     )
     .map((log) => log.text)
+}
+
+/** The fault proxy's stalls between the missed write being sent and the read's answer. */
+export function proxyStallsDuring(stale: StaleRead, info: RunInfo): { at: number; ms: number }[] {
+  const from = stale.missed?.start ?? stale.read.start
+  return info.proxyStalls.filter((x) => x.at + x.ms >= from && x.at <= stale.read.end)
 }
 
 /** What Redis held, just after the first stale read of a group, for the aggregates that were behind. */
@@ -283,8 +299,9 @@ export function steadyStaleLines(
   const byStart = [...stale].sort((a, b) => a.read.start - b.read.start)
   for (const entry of byStart) groups.set(entry.missed, [...(groups.get(entry.missed) ?? []), entry])
   const afterL2Error = stale.filter((x) => writerL2Errors(x, info).length > 0).length
+  const proxyStalled = stale.filter((x) => proxyStallsDuring(x, info).length > 0).length
   const lines = [
-    `Steady-state stale reads (more than ${propagationWindowMs} ms after the missed write's acknowledgement): ${stale.length}, behind ${groups.size} acknowledged write(s); for ${afterL2Error} the writing pod logged an L2 failure (command timeout, open breaker) while the write was in flight, with no fault injected.`,
+    `Steady-state stale reads (more than ${propagationWindowMs} ms after the missed write's acknowledgement): ${stale.length}, behind ${groups.size} acknowledged write(s); for ${afterL2Error} the writing pod logged an L2 failure (command timeout, open breaker) while the write was in flight, with no fault injected; for ${proxyStalled} the fault proxy (pod A's path to Redis) stalled 100 ms or more between the write being sent and the read's answer.`,
     '',
     '| missed write | acked | stale reads | pods | first to last stale read | longest behind | writer logged | Redis just after the first |',
     '|---|---:|---:|---|---|---:|---|---|',
@@ -311,7 +328,7 @@ export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): 
     `### ${info.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, seed ${options.seed}: ${pass ? 'pass' : '**FAIL**'}`,
     '',
     `\`${info.command}\` on ${info.commit}${info.dirtyPackages > 0 ? ` plus ${info.dirtyPackages} uncommitted file(s) under packages/ (state ${info.treeId}; the pods run the working tree)` : ''}.`,
-    `${s(info.runMs)} of load at ${options.rate} requests/s (${Math.round(options.writeShare * 100)} % writes) over ${options.keys} metrics; degradedL1Ttl and settle margin ${options.degradedL1TtlMs} ms; propagation window ${options.propagationWindowMs} ms; ${info.skipped} ticks skipped (in-flight bound); the soak process stalled ${info.stalls.length} time(s) for 100 ms or more${info.stalls.length === 0 ? '' : ` (longest ${Math.round(Math.max(...info.stalls.map((x) => x.ms)))} ms)`}; load average at the end ${loadavg()
+    `${s(info.runMs)} of load at ${options.rate} requests/s (${Math.round(options.writeShare * 100)} % writes) over ${options.keys} metrics; degradedL1Ttl and settle margin ${options.degradedL1TtlMs} ms; propagation window ${options.propagationWindowMs} ms; ${info.skipped} ticks skipped (in-flight bound); the soak process stalled ${info.stalls.length} time(s) for 100 ms or more${info.stalls.length === 0 ? '' : ` (longest ${Math.round(Math.max(...info.stalls.map((x) => x.ms)))} ms)`}, the fault proxy ${info.proxyStalls.length} time(s)${info.proxyStalls.length === 0 ? '' : ` (longest ${Math.round(Math.max(...info.proxyStalls.map((x) => x.ms)))} ms)`}; load average at the end ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}.`,
     `Faults: ${info.windows.length} (${faultCounts(info.windows)}); fault windows cover ${s(verdict.faultMs)} of the run.`,
