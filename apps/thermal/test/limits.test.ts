@@ -114,32 +114,36 @@ describe('thermal limits on three pods', () => {
     // A signed invalidation (a write through pod 1) still reaches pod 2.
     const position = { name: 'more', startU: 30, heightU: 1, powerWatts: 300 }
     expect((await p1.get(`/api/racks/${id}/positions`, jsonBody('POST', position))).status).toBe(201)
-    expect((await p2.get(path)).headers.get('x-cache')).toBe('miss')
+    // The notice rides the bus to pod 2 (at most once, a moment later): its L1 entry goes.
+    const heatLoad = async () => (await p2.json<{ totalHeatLoadW: number }>(path)).body.totalHeatLoadW
+    const until = Date.now() + 3_000
+    while ((await heatLoad()) !== 1_200 && Date.now() < until) await sleep(50)
+    expect(await heatLoad()).toBe(1_200)
   })
 
-  it('caps cold computations per pod: a full pod answers 503 E_BUSY with Retry-After, the rest still answers', async () => {
+  it('caps cold computations per pod: a full pod answers 503 E_BUSY with Retry-After, the database and other pods still answer', async () => {
     const [p1, p2] = pods
     const slow = await rack(p1, 'slow', 5)
     const other = await rack(p1, 'other', 2)
-    const warm = await rack(p1, 'warm', 1)
-    expect((await p1.get(`/api/racks/${warm}/thermal-analysis`)).status).toBe(200)
-
     const optimization = p1.json<{ evaluations: number }>(`/api/racks/${slow}/optimization`)
-    await waitForComputation(p1)
-    const busy = await p1.json<ErrorBody>(`/api/racks/${other}/thermal-analysis`)
-    expect(busy.status).toBe(503)
-    expect(busy.headers.get('retry-after')).toBe('2')
-    expect(busy.body).toEqual({
-      error: 'Service Unavailable',
-      code: 'E_BUSY',
-      message: 'this pod is already running 1 cold computation (MAX_CONCURRENT_COMPUTATIONS); retry in 2 s',
-    })
-    // Cached answers and the database need no slot; another pod has its own.
-    expect((await p1.get(`/api/racks/${warm}/thermal-analysis`)).headers.get('x-cache')).toBe('hit')
-    expect((await p1.get(`/api/racks/${other}`)).status).toBe(200)
-    expect((await p2.get(`/api/racks/${other}/thermal-analysis`)).status).toBe(200)
-
-    expect((await optimization).status).toBe(200)
+    try {
+      await waitForComputation(p1)
+      const busy = await p1.json<ErrorBody>(`/api/racks/${other}/thermal-analysis`)
+      expect(busy.status).toBe(503)
+      expect(busy.headers.get('retry-after')).toBe('2')
+      expect(busy.body).toEqual({
+        error: 'Service Unavailable',
+        code: 'E_BUSY',
+        message: 'this pod is already running 1 cold computation (MAX_CONCURRENT_COMPUTATIONS); retry in 2 s',
+      })
+      // The database needs no slot (nor do cache hits: test/computation-slots.test.ts, in process,
+      // where this machine's load cannot time out the pod's Redis reads); another pod has its own.
+      expect((await p1.get(`/api/racks/${other}`)).status).toBe(200)
+      expect((await p2.get(`/api/racks/${other}/thermal-analysis`)).status).toBe(200)
+    } finally {
+      // Whatever happened above, the next test starts with pod 1's slot free.
+      expect((await optimization).status).toBe(200)
+    }
     // The 503 was not cached: once the slot is free, pod 1 answers.
     expect((await p1.get(`/api/racks/${other}/thermal-analysis?supplyC=19`)).status).toBe(200)
   })
