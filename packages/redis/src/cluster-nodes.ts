@@ -13,3 +13,24 @@ export function warmClusterNodes(cluster: Cluster): void {
     node.connect().catch(() => {})
   })
 }
+
+/** Errors after which a Cluster client's slot map may be out of date. */
+const SLOT_ERRORS = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b|Connection is closed|ECONNREFUSED|ECONNRESET|isn't ready/
+/** At most one slot-map refresh per client this often, ms: a failover fails many commands at once. */
+const REFRESH_EVERY_MS = 100
+const lastRefresh = new WeakMap<Cluster, number>()
+
+/**
+ * After a command failed on a Cluster with MOVED, ASK, CLUSTERDOWN, TRYAGAIN or a lost connection:
+ * asks for the slot map again (throttled). ioredis follows a MOVED by itself for a lone command, but
+ * not for commands auto-pipelined together that failed with different redirections (an MGET per
+ * slot, or many callers' commands to one node): those fail with the MOVED error and the map stays
+ * as it was, so after a failover the store would keep asking a node that no longer owns the slots.
+ */
+export function refreshOnSlotError(cluster: Cluster, error: unknown): void {
+  if (!SLOT_ERRORS.test(error instanceof Error ? error.message : String(error))) return
+  const now = performance.now()
+  if (now - (lastRefresh.get(cluster) ?? Number.NEGATIVE_INFINITY) < REFRESH_EVERY_MS) return
+  lastRefresh.set(cluster, now)
+  cluster.refreshSlotsCache(() => {})
+}

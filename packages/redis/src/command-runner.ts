@@ -1,7 +1,9 @@
 import { CacheError, CacheErrorCode, CacheTimeoutError, type CacheTracing } from '@strata-cache/core'
 import { withDeadline } from '@strata-cache/core/internal'
+import type { Cluster } from 'ioredis'
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts'
 import { CircuitOpenReports } from './circuit-open-reports.ts'
+import { refreshOnSlotError } from './cluster-nodes.ts'
 import { corkUntilNextTick } from './cork.ts'
 import type { ConnectionPool } from './pool.ts'
 import type { RedisClient } from './redis-store-options.ts'
@@ -175,6 +177,7 @@ export class CommandRunner {
       return result
     } catch (error) {
       if (isBadInput(error)) throw error
+      if (this.pool.isCluster) refreshOnSlotError(client as Cluster, error)
       if (isDataReply(error) || (!absorb && error instanceof Error && error.name === 'ReplyError'))
         this.breaker.recordSuccess()
       else this.recordFailure(error)

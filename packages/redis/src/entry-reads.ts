@@ -15,9 +15,8 @@ export interface EntryReadsContext {
   serializer: AnySerializer
   now: () => number
   runner: CommandRunner
+  /** Reads many keys: one MGET, or one per slot on a Cluster. */
   keys: KeyCommands
-  /** On a Cluster, MGET would cross slots: one GET per key (auto-pipelined per node). */
-  isCluster: boolean
   events: StoreEvents
   reads: ReadCounts
 }
@@ -66,9 +65,7 @@ export class EntryReads {
       for (let i = 0; i < keys.length; i += BATCH_SIZE) {
         const chunk = keys.slice(i, i + BATCH_SIZE)
         const fullKeys = chunk.map((k) => prefix + k)
-        const read = this.ctx.isCluster
-          ? Promise.all(fullKeys.map((k) => client.getBuffer(k)))
-          : client.mgetBuffer(...fullKeys)
+        const read = this.ctx.keys.getBuffers(client, fullKeys)
         const entries = await runner.deadline(
           read.then(async (texts) => {
             const corrupt: string[] = []

@@ -114,8 +114,7 @@ export class RedisStore implements CacheStore {
     if (!this.pool.isCluster) for (const client of this.pool.clients) loadScriptsOnReady(client)
     const { runner, pool, events, reads } = this
     const { name, prefix, serializer, now, keys } = this
-    const isCluster = pool.isCluster
-    this.entries = new EntryReads({ name, prefix, serializer, now, runner, keys, events, reads, isCluster })
+    this.entries = new EntryReads({ name, prefix, serializer, now, runner, keys, events, reads })
     this.info = { name: this.name, runner, pool, events, reads, isClosed: () => this.closed }
     watchPool(pool, { events, isClosed: () => this.closed, onAllLost: () => runner.breaker.open() })
   }

@@ -4,6 +4,7 @@ import { decodeHeader } from './entry-codec.ts'
 import { runScript, type Script } from './fence-scripts.ts'
 import type { Bound, KeyCommands } from './key-commands.ts'
 import type { RedisClient } from './redis-store-options.ts'
+import { hashTag } from './slot-keys.ts'
 
 // Tag sets live under `<prefix>#tag:`; `#` is not a key character, so no cache key can collide with them.
 const INTERNAL_MARK = '#'
@@ -114,14 +115,15 @@ export class TagIndex {
         const [next, members] = await bound(client.sscan(tagKey, cursor, 'COUNT', TAG_SCAN_COUNT))
         cursor = next
         if (members.length === 0) continue
-        if (!this.keys.isCluster) {
+        // One script where every key shares a slot: a single node, or a prefix with a hash tag.
+        if (!this.keys.isCluster || hashTag(this.prefix) !== undefined) {
           const entries = members.map((m) => this.prefix + m)
           removed += Number(
             await bound(runScript(client, TAG_BATCH, [tagKey, ...entries], [tag, ...members])),
           )
           continue
         }
-        // A Cluster cannot run one script over keys of many slots: separate round trips there.
+        // A Cluster cannot run one script over keys of many slots: reads and UNLINKs per slot there.
         const texts = await bound(
           this.keys.getTexts(
             client,
