@@ -1,11 +1,11 @@
 /**
  * `pnpm soak [--duration 2m] [--seed N] [--rate 150] [--propagation-window 100ms] [--dry]`: one
  * redis-server, a fault proxy and three analytics pods on loopback sharing one SQLite file; a seeded
- * mixed load and a seeded fault driver for the duration; then a checker that counts stale reads, errors and lost writes in steady
- * state and in fault windows, per pod. Prints the seed and the summary, appends it to bench/SOAK.md
- * (unless --dry), stops every process it started by pid (also on SIGINT), and exits 1 on a
- * steady-state stale read (older than the propagation window after the missed write's ack), a lost
- * write or a pod still behind the database after the run.
+ * mixed load and a seeded fault driver for the duration; then a checker that counts stale reads,
+ * errors and lost writes in steady state and in fault windows, per pod. Prints the seed and the
+ * summary, appends it to bench/SOAK.md (unless --dry), stops every process it started by pid (also
+ * on SIGINT), and exits 1 on a steady-state stale read (older than the propagation window after the
+ * missed write's ack), a lost write or a pod still behind the database after the run.
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'

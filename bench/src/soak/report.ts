@@ -362,21 +362,28 @@ export function soakHeader(): string {
   return `# Soak: three pods, one Redis, faults
 
 \`pnpm soak [--duration 2m] [--seed N] [--rate 150] [--write-share 0.05] [--keys 8] [--degraded-l1-ttl 1s] [--quiet 4s-8s] [--propagation-window 100ms] [--dry]\`
-(\`bench/src/soak/\`; not part of \`pnpm test\`). Each run appends a section below; \`--dry\` only prints it.
+(\`bench/src/soak/\`; not part of \`pnpm test\`). Each run appends a section at the end; \`--dry\` only prints it.
+Run it from a clean worktree of the commit to test (\`git worktree add /tmp/soak-head HEAD && cd /tmp/soak-head
+&& pnpm install --frozen-lockfile --offline\`): the pods load \`packages/\` from the tree they start in.
 
 ## What runs
 
 - One \`redis-server\` of its own on loopback, and three pods of \`apps/analytics\` started from the
-  sources, sharing one SQLite file. Pod **A** reaches Redis through a TCP fault proxy; **B** and **C**
-  directly. The pods run with \`CACHE_DEGRADED_L1_TTL\` set to \`--degraded-l1-ttl\` (1 s by default).
+  sources, sharing one SQLite file. Pod **A** reaches Redis through a TCP fault proxy (a process of
+  its own); **B** and **C** directly. The pods run with \`CACHE_DEGRADED_L1_TTL\` set to
+  \`--degraded-l1-ttl\` (1 s by default).
 - A seeded load (\`--rate\` requests/s over the three pods, each pod chosen at random): reads
-  \`GET /api/v1/analytics/soak-mN?timeframe=all\` and \`…&user=soak-uN\` (two cache entries per metric,
-  tagged \`metric:\` and \`user:\`), and writes \`POST /api/v1/events\` with one event whose \`value\` is the
-  metric's next version. A write commits to SQLite, then invalidates the metric's tags on every pod,
-  then answers 202. An aggregate's \`max\` is the newest version it includes and \`count\` how many.
+  \`GET /api/v1/analytics/soak-mN?timeframe=all\` and \`…&user=soak-uN\` (two cache entries per metric:
+  the first tagged \`metric:\`, the second \`metric:\` and \`user:\`), and writes \`POST /api/v1/events\`
+  with one event whose \`value\` is the metric's next version. A write commits to SQLite, then
+  invalidates the metric's tags on every pod, then answers 202. An aggregate's \`max\` is the newest
+  version it includes and \`count\` how many.
 - A fault driver with its own generator from the same seed: a quiet period (\`--quiet\`), then one
   of the faults below for 1 to 3 s, drawn at random, one at a time:
 ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n')}
+- The soak process and the proxy process each record their own event-loop stalls of 100 ms or
+  more (a stall of the proxy holds pod A's bytes, bus messages included, with no fault injected);
+  each run's section counts them and the timelines show them.
 
 ## What is counted
 
@@ -386,7 +393,7 @@ ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n'
   whose own Redis connection is still reconnecting acknowledges writes whose invalidation waits for
   replay: the other pods cannot hear of them before), plus a settle margin equal to the pods'
   degradedL1Ttl. A request whose time in flight overlaps a window is counted in the fault columns;
-  every other request is steady state.
+  every other request is steady state. Only injected faults open a window.
 - **Stale read**: a 2xx answer whose \`max\` is below the newest version acknowledged (202 received)
   before the request was sent, or whose \`count\` is below the number of writes acknowledged by then.
   Acknowledgement, not commit, is the reference: between the commit and the 202 the invalidation is
@@ -396,19 +403,22 @@ ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n'
   (count+1)-th acknowledged one, the newest it can be); the **lag** runs from its acknowledgement to
   the read being sent. Each stale read is counted in exactly one place:
   - its time in flight overlaps a fault window: **fault-window stale**, per fault and pod (reported,
-    not failed);
+    not failed; unchanged);
   - else its lag is at most \`--propagation-window\` (100 ms by default, printed at the start and in
     each run's section): **propagation lag**, per pod with its count, max and p99 lag (reported, not
     failed);
   - else: **steady-state stale**, which fails the run; grouped by missed write, with a timeline, the
-    writer's logged L2 failures, and what Redis held for the metric (probed at once).
+    writer's logged L2 failures, the proxy's stalls, and what Redis held for the metric (probed at
+    once, except for propagation-lag reads).
 - **Why propagation lag is apart**: the tiered README documents it under "What does not hold":
   > **Propagation is asynchronous.** A write or invalidation returns only after Redis acknowledged
-  > its PUBLISH [...], and Redis puts the message on every subscriber's connection before
-  > acknowledging: a request the caller sends to pod B afterwards finds the message ahead of it on
-  > B. A reader on B that was not caused by the write (another client, at the same moment) can still
-  > see B's old L1 copy until the message is processed. Measured on a shared 2-core machine: p50
-  > 1.4–2.8 ms, p99 8.5–16 ms [...].
+  > its PUBLISH (for a \`set\` under \`createCache\`, sent in one write with the SET and run after it),
+  > and Redis puts the message on every subscriber's connection before acknowledging: a request the
+  > caller sends to pod B afterwards finds the message ahead of it on B. A reader on B that was not
+  > caused by the write (another client, at the same moment) can still see B's old L1 copy until the
+  > message is processed. Measured on a shared 2-core machine: p50 1.4–2.8 ms, p99 8.5–16 ms (three
+  > pods, 1,000 updates, includes two IPC hops of the test harness). Pods in the same process are
+  > told synchronously.
 
   The soak's reads are sent after the 202, so they usually find the notice ahead of them, but not
   always: pod A's subscriber is one proxy process further (the message is not yet on A's connection
@@ -430,13 +440,13 @@ A pod that cannot hear the bus serves its own L1 for at most degradedL1Ttl, and 
 bus reconnects or reports a gap. A pod notices a silent bus by its heartbeat (a ping every 1 s, a
 drop when unanswered for 1 s), so a cut pod's answers can be about heartbeat + degradedL1Ttl behind.
 When the writing pod cannot reach L2 (Redis paused or killed, or that pod cut off), its write is
-still acknowledged: the invalidation is queued and replayed when its L2 is back, before its notice
-goes out. Until then the other pods hear nothing and go on serving their L1 copy; that is bounded by
-how long the writer's L2 stays away (its reconnect and breaker probe included), not by
-degradedL1Ttl, which is why a window lasts until every pod reports its L2 back. L2 never
-goes back in time: a write or a loader fill that reaches Redis late must not replace a newer entry
-or undo a later invalidation. So stale reads are expected inside a fault window, and none once the
-window (fault, recovery, and degradedL1Ttl) is over.
+still acknowledged: the invalidation is queued and replayed when its L2 is back. Until then the
+other pods can go on reading the old value (from their L1, or from L2 that still holds it); that is
+bounded by how long the writer's L2 stays away (its reconnect and breaker probe included), not by
+degradedL1Ttl, which is why a window lasts until every pod reports its L2 back. L2 never goes back
+in time: a write or a loader fill that reaches Redis late must not replace a newer entry or undo a
+later invalidation. So stale reads are expected inside a fault window, and none once the window
+(fault, recovery, and degradedL1Ttl) is over.
 
 ## Runs
 `
