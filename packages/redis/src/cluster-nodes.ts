@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
+import { CLUSTER_WRITE_SCRIPT } from './cluster-fence-scripts.ts'
 import { loadScriptsOnReady } from './fence-scripts.ts'
 
 /**
@@ -10,12 +11,14 @@ import { loadScriptsOnReady } from './fence-scripts.ts'
 export function warmClusterNodes(cluster: Cluster): void {
   cluster.on('+node', (node: Redis) => {
     loadScriptsOnReady(node)
+    node.on('ready', () => void node.script('LOAD', CLUSTER_WRITE_SCRIPT).catch(() => {}))
     node.connect().catch(() => {})
   })
 }
 
 /** Errors after which a Cluster client's slot map may be out of date. */
-const SLOT_ERRORS = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b|Connection is closed|ECONNREFUSED|ECONNRESET|isn't ready/
+const SLOT_ERRORS =
+  /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b|Connection is closed|ECONNREFUSED|ECONNRESET|isn't ready/
 /** At most one slot-map refresh per client this often, ms: a failover fails many commands at once. */
 const REFRESH_EVERY_MS = 100
 const lastRefresh = new WeakMap<Cluster, number>()

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto'
 export const WriteCode = { WRITTEN: 1, SUPERSEDED: 0, LATE: -1, LEASE_LOST: -2 } as const
 
 // Linear-time glob (`*`, `?`) with star backtracking: a crafted pattern cannot make Redis spin.
-const LUA_GLOB = `
+export const LUA_GLOB = `
 local function glob(p, s)
   local pi, si, star, mark = 1, 1, 0, 0
   local pl, sl = #p, #s
@@ -44,7 +44,7 @@ end
 // Microseconds: a fill is judged against changes to the microsecond, and a pod's own change never
 // ties with a load it starts after hearing back. \`nowText\` is the exact decimal (Lua's own number
 // formatting would round 16 digits).
-const LUA_NOW = `
+export const LUA_NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local nowText = t[1] .. string.format('%06d', tonumber(t[2]))

@@ -1,5 +1,5 @@
 import type { CommandRunner } from './command-runner.ts'
-import { runScript, SCRIPTS, WriteCode } from './fence-scripts.ts'
+import { runScript, SCRIPTS, type Script, WriteCode } from './fence-scripts.ts'
 import type { ConnectionPool } from './pool.ts'
 import { RedisClock } from './redis-clock.ts'
 import type { RedisClient } from './redis-store-options.ts'
@@ -131,7 +131,8 @@ export class FencedWrites {
   /**
    * Runs the write script with `keys` laid out as {@link SCRIPTS}.write takes them (entry, key fence,
    * clear fence, pattern fences, `tagCount` tag sets, `tagCount` tag fences, then the lease's key),
-   * and records the clock sample its reply carries. On a cluster the keys are ones of the entry's slot.
+   * and records the clock sample its reply carries. On a cluster `script` is the cluster's (see
+   * ClusterWrites): keys of the entry's slot, and `extraArgs` after the same arguments.
    */
   async runWrite(
     client: RedisClient,
@@ -139,6 +140,8 @@ export class FencedWrites {
     options: WriteOptions,
     keys: readonly string[],
     tagCount: number,
+    script: Script = SCRIPTS.write,
+    extraArgs: readonly string[] = [],
   ): Promise<WriteOutcome> {
     const { fenceWindowMs } = this.settings
     const commands: Promise<unknown>[] = []
@@ -152,7 +155,7 @@ export class FencedWrites {
             1000,
         )
     const sentAt = this.settings.now()
-    const reply = runScript(client, SCRIPTS.write, keys, [
+    const reply = runScript(client, script, keys, [
       fill ? 'f' : 's',
       write.text,
       write.ttlMs,
@@ -162,6 +165,7 @@ export class FencedWrites {
       tagCount,
       options.lease?.token ?? '',
       write.key,
+      ...extraArgs,
     ])
     commands.push(reply)
     if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))

@@ -108,7 +108,6 @@ export class RedisStore implements CacheStore {
       this.keys,
       this.tags,
       this.fenced,
-      this.pool,
       this.clusterWrites,
     )
     if (!this.pool.isCluster) for (const client of this.pool.clients) loadScriptsOnReady(client)

@@ -3,7 +3,7 @@ import type { ClusterWrites } from './cluster-writes.ts'
 import type { CommandRunner } from './command-runner.ts'
 import type { FencedWrites, InvalidationOutcome, StoreInvalidation } from './fenced-writes.ts'
 import type { Bound, KeyCommands } from './key-commands.ts'
-import type { ConnectionPool } from './pool.ts'
+import type { RedisClient } from './redis-store-options.ts'
 import { escapeGlob } from './scan-pattern.ts'
 import type { TagIndex } from './tag-index.ts'
 
@@ -11,8 +11,8 @@ const NOT_APPLIED: InvalidationOutcome = Object.freeze({ applied: false, removed
 
 /**
  * The store's removals — keys, a pattern's keys, tagged keys, the whole prefix — each behind the
- * runner, each leaving its fence first (on a Cluster whose prefix has no hash tag, only key fences,
- * per slot: see ClusterWrites).
+ * runner, each leaving its fence first (on a Cluster whose prefix has no hash tag: key fences per
+ * slot, the others on every master, see ClusterWrites).
  */
 export class StoreInvalidator {
   private readonly prefix: string
@@ -23,8 +23,7 @@ export class StoreInvalidator {
     private readonly keys: KeyCommands,
     private readonly tags: TagIndex,
     private readonly fenced: FencedWrites,
-    private readonly pool: ConnectionPool,
-    /** Set on a cluster whose prefix has no hash tag: key fences per slot, no pattern/tag/clear fences. */
+    /** Set on a cluster whose prefix has no hash tag: key fences per slot, the others on every master. */
     private readonly cluster?: ClusterWrites,
   ) {
     this.prefix = tags.internalPrefix.slice(0, -1)
@@ -33,8 +32,6 @@ export class StoreInvalidator {
 
   /** See {@link RedisStore.invalidate}. */
   async invalidate(invalidation: StoreInvalidation): Promise<InvalidationOutcome> {
-    // A single node, or a cluster whose prefix's hash tag puts every key in one slot.
-    const fenced = !this.pool.isCluster || this.cluster === undefined
     const bound =
       (operation: string): Bound =>
       (p) =>
@@ -61,7 +58,7 @@ export class StoreInvalidator {
         validatePattern(invalidation.pattern)
         const internal = this.tags.internalPrefix
         return this.runner.run('deletePattern', undefined, NOT_APPLIED, false, async (c) => {
-          if (fenced) await this.runner.deadline(this.fenced.fence(c, invalidation), 'deletePattern')
+          await this.fence(c, invalidation, 'deletePattern')
           const match = this.escapedPrefix + invalidation.pattern
           const removed = await this.keys.scanAndUnlink(
             c,
@@ -76,7 +73,7 @@ export class StoreInvalidator {
         validateTags(invalidation.tags)
         if (invalidation.tags.length === 0) return { applied: true, removed: 0 }
         return this.runner.run('deleteTags', undefined, NOT_APPLIED, false, async (c) => {
-          if (fenced) await this.runner.deadline(this.fenced.fence(c, invalidation), 'deleteTags')
+          await this.fence(c, invalidation, 'deleteTags')
           return {
             applied: true,
             removed: await this.tags.deleteTags(c, invalidation.tags, bound('deleteTags')),
@@ -87,7 +84,7 @@ export class StoreInvalidator {
         // Fences stay: they are what tells a late fill that the prefix was cleared after it began.
         const fences = this.fenced.fenceKeyPrefix
         return this.runner.run('clear', undefined, NOT_APPLIED, false, async (c) => {
-          if (fenced) await this.runner.deadline(this.fenced.fence(c, invalidation), 'clear')
+          await this.fence(c, invalidation, 'clear')
           const removed = await this.keys.scanAndUnlink(
             c,
             `${this.escapedPrefix}*`,
@@ -98,5 +95,19 @@ export class StoreInvalidator {
         })
       }
     }
+  }
+
+  /**
+   * Leaves the fence of a pattern, tags or clear before its keys go: in the prefix's one slot (a
+   * single node, or a cluster prefix with a hash tag), or on every master of a cluster (see ClusterWrites).
+   */
+  private fence(
+    client: RedisClient,
+    invalidation: Exclude<StoreInvalidation, { kind: 'key' }>,
+    operation: string,
+  ): Promise<void> {
+    if (this.cluster !== undefined)
+      return this.cluster.fence(client, invalidation, (p) => this.runner.deadline(p, operation))
+    return this.runner.deadline(this.fenced.fence(client, invalidation), operation)
   }
 }

@@ -38,17 +38,31 @@ describe.each([
   it.each([
     ['a delete of the key', (s: RedisStore) => s.delete('k')],
     ['a set of the key', (s: RedisStore) => s.set('k', entry('newer'))],
-  ])('drops a fill whose loader began before %s', async (_, change) => {
+    ['a matching pattern', (s: RedisStore) => s.deletePattern('k*')],
+    ['one of its tags', (s: RedisStore) => s.deleteTags(['t1'])],
+    ['a clear', (s: RedisStore) => s.clear()],
+  ])('drops a fill whose loader began before %s (on another store)', async (_, change) => {
     const prefix = makePrefix('cfence')
     const a = store(prefix)
     const b = store(prefix)
-    await a.set('k', entry('old'))
+    await a.set('k', entry('old', { tags: ['t1'] }))
     const since = a.loadStart()
     await change(b)
     const after = await b.get('k')
-    const outcome = await a.write(a.prepare('k', entry('stale-load')), { fillSince: since })
+    const outcome = await a.write(a.prepare('k', entry('stale-load', { tags: ['t1'] })), { fillSince: since })
     expect(outcome).toBe('superseded')
     expect((await a.get('k'))?.value).toBe(after?.value)
+  })
+
+  it('keeps a fill that no later change covers, on any master', async () => {
+    const s = store(makePrefix('ckeep'))
+    const keys = Array.from({ length: 12 }, (_, i) => `item:${i}`) // over every master
+    const since = s.loadStart()
+    await s.deletePattern('other:*')
+    await s.deleteTags(['unrelated'])
+    for (const key of keys) {
+      expect(await s.write(s.prepare(key, entry(key, { tags: ['t1'] })), { fillSince: since })).toBe('written')
+    }
   })
 
   it('deletes many keys across slots, fencing each', async () => {
@@ -84,18 +98,18 @@ describe.each([
 })
 
 describe('a prefix on a cluster', () => {
-  it('puts every key in one slot when it holds a hash tag, and fences patterns, tags and clears there', async () => {
-    const prefix = `{${uniquePrefix('whole')}}`
-    const s = store(prefix)
+  it('puts every key in one slot when it holds a hash tag', () => {
+    const s = store(`{${uniquePrefix('whole')}}`)
     expect(keySlot(s.keyFor('a'))).toBe(keySlot(s.keyFor('zzz:9')))
-    for (const change of [() => s.deletePattern('k*'), () => s.deleteTags(['t1']), () => s.clear()]) {
-      await s.set('k', entry('old', { tags: ['t1'] }))
-      const since = s.loadStart()
-      await change()
-      expect(await s.write(s.prepare('k', entry('stale', { tags: ['t1'] })), { fillSince: since })).toBe(
-        'superseded',
-      )
-    }
+  })
+
+  it('without a hash tag, leaves a clear fence on every master', async () => {
+    const s = store(uniquePrefix('nodes'))
+    await s.clear()
+    const perMaster = await Promise.all(
+      raw.nodes('master').map(async (node) => (await node.keys(`${s.prefix}#fc{*}`)).length),
+    )
+    expect(perMaster).toEqual([1, 1, 1])
   })
 
   it('refuses a prefix with a brace but no complete hash tag', () => {
