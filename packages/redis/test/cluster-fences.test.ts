@@ -61,7 +61,9 @@ describe.each([
     await s.deletePattern('other:*')
     await s.deleteTags(['unrelated'])
     for (const key of keys) {
-      expect(await s.write(s.prepare(key, entry(key, { tags: ['t1'] })), { fillSince: since })).toBe('written')
+      expect(await s.write(s.prepare(key, entry(key, { tags: ['t1'] })), { fillSince: since })).toBe(
+        'written',
+      )
     }
   })
 
