@@ -23,7 +23,11 @@ describe.skipIf(external)('RedisStore on a 3+3 cluster', () => {
   const keys = Array.from({ length: 90 }, (_, i) => `item:${i}`)
 
   function makeStore(prefix: string): RedisStore {
-    const store = new RedisStore({ cluster: { nodes: cluster.nodes }, prefix, commandTimeout: TEST_COMMAND_TIMEOUT })
+    const store = new RedisStore({
+      cluster: { nodes: cluster.nodes },
+      prefix,
+      commandTimeout: TEST_COMMAND_TIMEOUT,
+    })
     stores.push(store)
     return store
   }
@@ -71,14 +75,20 @@ describe.skipIf(external)('RedisStore on a 3+3 cluster', () => {
     const { killed, slots } = await killMasterOf(cluster, store.keyFor('item:0'))
     await waitForClusterFailover(cluster, killed, slots)
     // The stores' slot maps still name the dead master: the scan must look again and reach its replica.
-    expect(await store.invalidate({ kind: 'pattern', pattern: 'item:1*' })).toEqual({ applied: true, removed: 11 })
+    expect(await store.invalidate({ kind: 'pattern', pattern: 'item:1*' })).toEqual({
+      applied: true,
+      removed: 11,
+    })
     expect(await store.invalidate({ kind: 'tags', tags: ['t'] })).toEqual({ applied: true, removed: 79 })
     expect((await store.getMany(keys)).every((e) => e === undefined)).toBe(true)
     // The other store learns of the promotion by itself, from its failed reads.
-    await vi.waitFor(async () => expect((await other.getMany(keys)).every((e) => e !== undefined)).toBe(true), {
-      timeout: 10_000,
-      interval: 100,
-    })
+    await vi.waitFor(
+      async () => expect((await other.getMany(keys)).every((e) => e !== undefined)).toBe(true),
+      {
+        timeout: 10_000,
+        interval: 100,
+      },
+    )
     expect(await other.invalidate({ kind: 'clear' })).toMatchObject({ applied: true })
     expect((await other.getMany(keys)).every((e) => e === undefined)).toBe(true)
   })
