@@ -53,15 +53,17 @@ export interface SoakVerdict {
   /** The propagation window the reads were sorted with, ms. */
   propagationWindowMs: number
   staleFault: StaleRead[]
-  /** Stale reads per fault window, by pod. */
-  perWindow: Map<number, Record<string, number>>
+  /** Stale reads per fault window (by its index), by pod. */
+  perWindow: Map<number | string, Record<string, number>>
   /** Writes acknowledged (202) whose event is not in the database. */
   lost: WriteRecord[]
   /** Writes not acknowledged whose event is in the database anyway (not an error: the answer was lost). */
   committedUnacked: number
   sweep: { reads: number; behind: ReadRecord[]; errors: number }
-  /** ms of the run inside a fault window. */
+  /** ms of the run inside a fault window, injected or detected. */
   faultMs: number
+  /** ms of the run inside a detected window (part of `faultMs`). */
+  detectedMs: number
 }
 
 const emptyTally = (): Tally => ({
@@ -73,8 +75,22 @@ const emptyTally = (): Tally => ({
   writeErrors: 0,
 })
 
+/** The first window (in the given order: injected ones first) the span overlaps. */
 function overlapping(windows: readonly FaultWindow[], start: number, end: number): FaultWindow | undefined {
   return windows.find((w) => start < w.end && end > w.start)
+}
+
+/** Length of the union of the windows' spans within [0, runMs] (detected and injected ones may overlap). */
+function coveredMs(windows: readonly FaultWindow[], runMs: number): number {
+  let total = 0
+  let reach = 0
+  for (const w of [...windows].sort((a, b) => a.start - b.start)) {
+    const from = Math.max(w.start, reach, 0)
+    const to = Math.min(w.end, runMs)
+    if (to > from) total += to - from
+    reach = Math.max(reach, to)
+  }
+  return total
 }
 
 /** True when the answer misses a write acknowledged before the request was sent. */
@@ -105,7 +121,8 @@ export function percentile(values: readonly number[], q: number): number {
 }
 
 /**
- * Sorts every read and write into steady state or fault window, per pod, and checks acknowledged
+ * Sorts every read and write into steady state or fault window (injected first, then detected:
+ * a read overlapping both is counted in the injected one), per pod, and checks acknowledged
  * writes against the database rows (`committed`: `metric:version` of every soak event in the file).
  * A stale read outside every fault window that was sent within `propagationWindowMs` of the missed
  * write's acknowledgement is counted as propagation lag, not as a steady-state stale read.
@@ -119,6 +136,11 @@ export function check(
   runMs: number,
   propagationWindowMs: number,
 ): SoakVerdict {
+  const injectedFirst = [
+    ...windows.filter((w) => w.kind !== 'detected'),
+    ...windows.filter((w) => w.kind === 'detected'),
+  ]
+  const byStart = [...windows].sort((a, b) => a.start - b.start)
   const figures = new Map(
     podNames.map((pod) => [pod, { pod, steady: emptyTally(), fault: emptyTally(), lostWrites: 0 }]),
   )
@@ -134,7 +156,7 @@ export function check(
   const lost: WriteRecord[] = []
   let committedUnacked = 0
   for (const write of writes) {
-    const phase = overlapping(windows, write.start, write.end) === undefined ? 'steady' : 'fault'
+    const phase = overlapping(injectedFirst, write.start, write.end) === undefined ? 'steady' : 'fault'
     const inDb = committed.has(`${write.metric}:${write.version}`)
     for (const f of [figures.get(write.pod)!, total]) {
       if (write.acked) f[phase].writesAcked++
@@ -148,7 +170,7 @@ export function check(
   const staleSteady: StaleRead[] = []
   const stalePropagation: StaleRead[] = []
   const staleFault: StaleRead[] = []
-  const perWindow = new Map<number, Record<string, number>>()
+  const perWindow = new Map<number | string, Record<string, number>>()
   const sweep = { reads: 0, behind: [] as ReadRecord[], errors: 0 }
   for (const read of reads) {
     if (read.sweep) {
@@ -157,7 +179,7 @@ export function check(
       else if (isStale(read)) sweep.behind.push(read)
       continue
     }
-    const window = overlapping(windows, read.start, read.end)
+    const window = overlapping(injectedFirst, read.start, read.end)
     const phase = window === undefined ? 'steady' : 'fault'
     const stale = isStale(read)
     const missed = stale ? missedWrite(read, acked.get(read.metric) ?? []) : undefined
@@ -171,7 +193,7 @@ export function check(
       else if (stale) f[phase].stale++
     }
     if (!stale) continue
-    const previous = [...windows].reverse().find((w) => w.start <= read.start)
+    const previous = [...byStart].reverse().find((w) => w.start <= read.start)
     const entry: StaleRead = {
       read,
       missed,
@@ -191,8 +213,11 @@ export function check(
     }
   }
 
-  let faultMs = 0
-  for (const w of windows) faultMs += Math.min(w.end, runMs) - w.start
+  const faultMs = coveredMs(windows, runMs)
+  const detectedMs = coveredMs(
+    windows.filter((w) => w.kind === 'detected'),
+    runMs,
+  )
   return {
     pods: [...figures.values()],
     total,
@@ -205,6 +230,7 @@ export function check(
     committedUnacked,
     sweep,
     faultMs,
+    detectedMs,
   }
 }
 

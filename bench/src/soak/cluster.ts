@@ -69,6 +69,15 @@ export interface SoakPod {
   readonly child: ChildPod
 }
 
+/** One pod's view of itself, read from its metrics endpoint. */
+export interface PodState {
+  pod: string
+  /** False when the endpoint did not answer with 200 in time: nothing is known. */
+  answered: boolean
+  /** The gauges that are not back, e.g. `cache_circuit_breaker_state 2` (labels left out). */
+  wrong: string[]
+}
+
 /** Redis, the fault proxy in front of pod A, three pods, and the database file they share. */
 export interface SoakCluster {
   readonly dir: string
@@ -83,6 +92,11 @@ export interface SoakCluster {
    * breaker closed, the bus connected and no L2 repair pending; else what is not (e.g. `A: breaker 2`).
    */
   podsUnsettled(): Promise<string | undefined>
+  /**
+   * Each pod's gauges that are not back (same rule as `podsUnsettled`), per pod; `answered` false
+   * when the metrics endpoint did not answer (within `timeoutMs`, 1 s by default) or not with 200.
+   */
+  podStates(timeoutMs?: number): Promise<PodState[]>
   /** Runs `use` with one direct connection (never through the proxy), 2 s per command, then closes it. */
   withAdmin<T>(use: (command: (args: string[]) => Promise<unknown>) => Promise<T>): Promise<T>
   /** `CLIENT KILL TYPE pubsub`: how many subscriber connections went. */
@@ -124,14 +138,14 @@ function adminCommand(redis: RedisServer, args: string[]): Promise<unknown> {
 }
 
 /** The cache gauges of one pod that say it is not back yet, or [] when it is. */
-async function unsettled(pod: SoakPod): Promise<string[]> {
+async function podState(pod: SoakPod, timeoutMs = 1_000): Promise<PodState> {
   let text: string
   try {
-    const response = await fetch(`${pod.url}/api/v1/metrics`, { signal: AbortSignal.timeout(1_000) })
+    const response = await fetch(`${pod.url}/api/v1/metrics`, { signal: AbortSignal.timeout(timeoutMs) })
     text = await response.text()
-    if (!response.ok) return [`metrics ${response.status}`]
+    if (!response.ok) return { pod: pod.name, answered: false, wrong: [`metrics ${response.status}`] }
   } catch {
-    return ['no metrics']
+    return { pod: pod.name, answered: false, wrong: ['no metrics'] }
   }
   const wrong: string[] = []
   const expect = (name: string, ok: (value: number) => boolean) => {
@@ -145,7 +159,7 @@ async function unsettled(pod: SoakPod): Promise<string[]> {
   expect('cache_circuit_breaker_state', (v) => v === 0)
   expect('cache_bus_connected', (v) => v === 1)
   expect('cache_l2_repairs_pending', (v) => v === 0)
-  return wrong
+  return { pod: pod.name, answered: true, wrong }
 }
 
 async function waitHealthy(pod: SoakPod, timeoutMs: number): Promise<void> {
@@ -233,12 +247,13 @@ export async function startCluster(degradedL1TtlMs: number): Promise<SoakCluster
     },
     withAdmin: (use) => withAdmin(server, 2_000, use),
     async podsUnsettled() {
-      const views = await Promise.all(pods.map(async (pod) => [pod.name, await unsettled(pod)] as const))
-      const wrong = views.filter(([, list]) => list.length > 0)
+      const views = await Promise.all(pods.map((pod) => podState(pod)))
+      const wrong = views.filter((view) => view.wrong.length > 0)
       return wrong.length === 0
         ? undefined
-        : wrong.map(([name, list]) => `${name}: ${list.join(', ')}`).join('; ')
+        : wrong.map((view) => `${view.pod}: ${view.wrong.join(', ')}`).join('; ')
     },
+    podStates: (timeoutMs) => Promise.all(pods.map((pod) => podState(pod, timeoutMs))),
     async killPubsubClients() {
       return Number(await adminCommand(server, ['CLIENT', 'KILL', 'TYPE', 'pubsub']))
     },

@@ -17,12 +17,16 @@ export const FAULT_MEANING: Record<FaultKind, string> = {
 
 /** One fault and the window in which reads are counted as "during a fault". All times: ms since the run started. */
 export interface FaultWindow {
-  index: number
-  kind: FaultKind
-  /** The drawn length (0 for pubsub-kill). */
+  /** Injected faults are numbered 1, 2, …; detected ones D1, D2, … in the order they opened. */
+  index: number | string
+  /** The injected fault, or `detected`: a fault nobody injected that a pod or the proxy reported. */
+  kind: FaultKind | 'detected'
+  /** Detected windows: what opened it (a pod's gauges, or a stall of the fault proxy). */
+  cause?: string
+  /** The drawn length (0 for pubsub-kill and detected windows). */
   plannedMs: number
   start: number
-  /** When the driver ended the fault (SIGCONT sent, Redis restarted, proxy healed, kill sent). */
+  /** When the driver ended the fault (SIGCONT sent, Redis restarted, proxy healed, kill sent); detected: when first seen. */
   actionEnd: number
   /** When Redis answered again and every pod's bus subscriber was back, as Redis sees it. */
   redisBack: number

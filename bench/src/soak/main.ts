@@ -16,13 +16,15 @@ import { sleep } from '@strata-cache/test-suite/testing'
 import Database from 'better-sqlite3'
 import { check, failed, missedWrite } from './checker.ts'
 import { type SoakCluster, startCluster } from './cluster.ts'
-import { FaultDriver } from './faults.ts'
+import { FaultDetector } from './detector.ts'
+import { FaultDriver, type FaultWindow } from './faults.ts'
 import { type L2Snapshot, probeMetric } from './l2-probe.ts'
 import { LoadGenerator } from './load.ts'
 import { parseSoakArgs, type SoakOptions } from './options.ts'
 import { Prng } from './prng.ts'
 import {
   appendToSoakFile,
+  faultStaleSplit,
   figuresTable,
   parsePodLog,
   propagationLines,
@@ -124,6 +126,7 @@ async function main(): Promise<number> {
   const clock = () => performance.now() - t0
   let interrupted = false
   let faults: FaultDriver | undefined
+  let detector: FaultDetector | undefined
   let load: LoadGenerator | undefined
   let wakeMain: (() => void) | undefined
   const onSignal = (signal: NodeJS.Signals) => {
@@ -159,11 +162,18 @@ async function main(): Promise<number> {
       clock,
       (line) => say(`  ${line}`),
     )
+    detector = new FaultDetector(
+      cluster,
+      options.degradedL1TtlMs,
+      clock,
+      () => faults?.active !== false,
+      (line) => say(`  ${line}`),
+    )
     // A stale answer in steady state: read what Redis holds for the metric at once (bounded).
     const snapshots: L2Snapshot[] = []
     const lastProbe = new Map<string, number>()
     load.onStale = (read, user) => {
-      if (faults?.active !== false || snapshots.length >= 30) return
+      if (faults?.active !== false || detector?.active !== false || snapshots.length >= 30) return
       // Within the propagation window of the missed write's ack: bus lag, not worth a probe.
       const missed = missedWrite(
         read,
@@ -187,6 +197,7 @@ async function main(): Promise<number> {
     t0 = performance.now()
     const epochMs = Date.now()
     load.start()
+    detector.start()
     const faultRun = faults.run(options.durationMs - options.quietMs[0])
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.durationMs)
@@ -200,7 +211,16 @@ async function main(): Promise<number> {
     await faultRun
     await load.stop()
     const runMs = clock()
+    await detector.stop()
     if (interrupted) return 130
+    // Injected windows first: a read overlapping both is counted in the injected one.
+    const windows: FaultWindow[] = [
+      ...faults.windows,
+      ...detector.windows(
+        cluster.proxy.stalls.filter((x) => x.at - epochMs < runMs),
+        epochMs,
+      ),
+    ]
 
     await sleep(options.degradedL1TtlMs + 500)
     const before = readDatabase(cluster.dbPath)
@@ -211,13 +231,13 @@ async function main(): Promise<number> {
       podNames,
       load.reads,
       load.writes,
-      faults.windows,
+      windows,
       committed,
       runMs,
       options.propagationWindowMs,
     )
     const dead = cluster.pods.filter((pod) => !pod.child.running())
-    const pass = !failed(verdict, faults.windows) && dead.length === 0
+    const pass = !failed(verdict, windows) && dead.length === 0
     keepDir = !pass
 
     const info: RunInfo = {
@@ -228,7 +248,9 @@ async function main(): Promise<number> {
       dirtyPackages: git(['status', '--porcelain', '--', 'packages']).split('\n').filter(Boolean).length,
       treeId: workingTreeId() === treeId ? treeId : `${treeId}, changed during the run`,
       options,
-      windows: faults.windows,
+      windows,
+      detectorRounds: detector.rounds,
+      detectorLongestMs: detector.longestRoundMs,
       reads: load.reads,
       writes: load.writes,
       skipped: load.skipped,
@@ -264,19 +286,21 @@ async function main(): Promise<number> {
           stalls: load.stalls,
           proxyStalls: cluster.proxy.stalls,
           snapshots,
-          windows: faults.windows,
+          windows,
           writes: load.writes,
           reads: load.reads,
         }),
       )
     }
+    const split = faultStaleSplit(verdict)
     say(
-      `\nsoak: seed ${options.seed}: ${pass ? 'PASS' : 'FAIL'}: ${verdict.total.steady.stale} steady-state stale reads, ${verdict.total.steady.propagation} propagation-lag reads (within ${options.propagationWindowMs} ms), ${verdict.total.fault.stale} in fault windows, ${verdict.lost.length} lost writes, ${verdict.sweep.behind.length} behind after the run`,
+      `\nsoak: seed ${options.seed}: ${pass ? 'PASS' : 'FAIL'}: ${verdict.total.steady.stale} steady-state stale reads, ${verdict.total.steady.propagation} propagation-lag reads (within ${options.propagationWindowMs} ms), ${verdict.total.fault.stale} in fault windows (${split.injected} injected, ${split.detected} detected in ${windows.length - faults.windows.length} windows), ${verdict.total.steady.readErrors + verdict.total.fault.readErrors + verdict.total.steady.writeErrors + verdict.total.fault.writeErrors} errors, ${verdict.lost.length} lost writes, ${verdict.sweep.behind.length} behind after the run`,
     )
     return pass ? 0 : 1
   } finally {
     clearTimeout(overrun)
     faults?.abort()
+    await detector?.stop()
     await load?.stop()
     await cluster.stop(keepDir)
     if (keepDir) {

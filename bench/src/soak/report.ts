@@ -17,7 +17,11 @@ export interface RunInfo {
   /** Hash of the uncommitted state of packages/, to tell runs on the same code apart. */
   treeId: string
   options: SoakOptions
+  /** Injected and detected fault windows. */
   windows: readonly FaultWindow[]
+  /** How many times the detector read every pod's metrics, and its slowest round (ms). */
+  detectorRounds: number
+  detectorLongestMs: number
   reads: readonly ReadRecord[]
   writes: readonly WriteRecord[]
   skipped: number
@@ -87,9 +91,10 @@ export function figuresTable(verdict: SoakVerdict): string {
 function windowsTable(info: RunInfo, verdict: SoakVerdict): string {
   const rows = [
     '| # | fault | start | drawn length | Redis back after | pods back after | window end | stale reads in the window |',
+    // Detected windows (D1, …): "drawn length" is when the poll saw it (or the proxy's stall), "pods back after" counts from then.
     '|---:|---|---:|---:|---:|---:|---:|---|',
   ]
-  for (const w of info.windows) {
+  for (const w of [...info.windows].sort((a, b) => a.start - b.start)) {
     const stale = verdict.perWindow.get(w.index)
     const text =
       stale === undefined
@@ -98,6 +103,13 @@ function windowsTable(info: RunInfo, verdict: SoakVerdict): string {
             .sort()
             .map(([pod, n]) => `${pod}: ${n}`)
             .join(', ')
+    if (w.kind === 'detected') {
+      const stall = w.cause?.startsWith('fault proxy') === true
+      rows.push(
+        `| ${w.index} | detected: ${w.cause}${w.note === undefined ? '' : ` (${w.note})`} | ${s(w.start)} | ${stall ? `${Math.round(w.actionEnd - w.start)} ms stall` : `seen ${s(w.actionEnd)}`} | - | ${stall ? '-' : `${Math.round(w.recovered - w.actionEnd)} ms`} | ${s(w.end)} | ${text} |`,
+      )
+      continue
+    }
     rows.push(
       `| ${w.index} | ${w.kind}${w.note === undefined ? '' : ` (${w.note})`} | ${s(w.start)} | ${w.plannedMs} ms | ${Math.round(w.redisBack - w.actionEnd)} ms | ${Math.round(w.recovered - w.actionEnd)} ms | ${s(w.end)} | ${text} |`,
     )
@@ -118,7 +130,7 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
   }
   if (previous !== undefined) {
     lines.push(
-      `  previous fault: #${previous.index} ${previous.kind} ${s(previous.start)} to ${s(previous.actionEnd)}, Redis back ${s(previous.redisBack)}, pods back ${s(previous.recovered)}, window ended ${s(previous.end)} (${s(read.start - previous.end)} before the read)`,
+      `  previous fault: ${windowLabel(previous)} ${s(previous.start)} to ${s(previous.actionEnd)}, Redis back ${s(previous.redisBack)}, pods back ${s(previous.recovered)}, window ended ${s(previous.end)} (${s(read.start - previous.end)} before the read)`,
     )
   } else lines.push('  no fault before it')
   const from = (missed?.start ?? read.start) - 1_000
@@ -139,6 +151,13 @@ export function timeline(stale: StaleRead, info: RunInfo): string {
         `read on ${r.pod}: sent ${s(r.start)}, ${r.version === undefined ? `error ${r.status || r.error}` : `v${r.version} (x-cache ${r.cache})`}${r === read ? '   <== this one' : ''}`,
       ])
     }
+  }
+  for (const w of info.windows) {
+    if (w.kind !== 'detected' || w.end < from || w.start > to) continue
+    events.push([
+      w.start,
+      `detected window ${w.index} from ${s(w.start)}${w.cause?.startsWith('fault proxy') === true ? '' : ` (seen ${s(w.actionEnd)}, pods back ${s(w.recovered)})`} to ${s(w.end)}: ${w.cause}${w.note === undefined ? '' : ` (${w.note})`}`,
+    ])
   }
   for (const stall of info.stalls) {
     if (stall.at >= from && stall.at <= to) {
@@ -187,18 +206,35 @@ function faultCounts(windows: readonly FaultWindow[]): string {
   return FAULT_KINDS.map((kind) => `${kind} ${windows.filter((w) => w.kind === kind).length}`).join(', ')
 }
 
+/** `#3 redis-pause` for an injected window, `D2 detected` for a detected one. */
+export function windowLabel(w: FaultWindow): string {
+  return w.kind === 'detected' ? `${w.index} detected (${w.cause})` : `#${w.index} ${w.kind}`
+}
+
+/** A detected window's cause in one word: the pods' own gauges, or a stall of the fault proxy. */
+function detectedKind(w: FaultWindow): string {
+  return w.cause?.startsWith('fault proxy') === true ? 'detected: proxy stall' : 'detected: pod gauges'
+}
+
+/** Stale reads in fault windows, injected and detected apart. */
+export function faultStaleSplit(verdict: SoakVerdict): { injected: number; detected: number } {
+  const detected = verdict.staleFault.filter((x) => x.window!.kind === 'detected').length
+  return { injected: verdict.staleFault.length - detected, detected }
+}
+
 function staleFaultSummary(verdict: SoakVerdict): string {
   if (verdict.staleFault.length === 0) return 'Stale reads inside fault windows: none.'
   const byKind = new Map<string, { n: number; maxAge: number }>()
   for (const stale of verdict.staleFault) {
-    const kind = stale.window!.kind
+    const kind = stale.window!.kind === 'detected' ? detectedKind(stale.window!) : stale.window!.kind
     const entry = byKind.get(kind) ?? { n: 0, maxAge: 0 }
     entry.n++
     entry.maxAge = Math.max(entry.maxAge, stale.ageMs)
     byKind.set(kind, entry)
   }
   const parts = [...byKind].map(([kind, e]) => `${kind} ${e.n} (oldest ${s(e.maxAge)} behind)`)
-  return `Stale reads inside fault windows, by fault (how long after the missed write's ack): ${parts.join(', ')}.`
+  const { injected, detected } = faultStaleSplit(verdict)
+  return `Stale reads inside fault windows: ${injected} in injected windows, ${detected} in detected ones; by fault (how long after the missed write's ack): ${parts.join(', ')}.`
 }
 
 /** The writer's own L2 failures (timeouts, open breaker) logged while the missed write was in flight. */
@@ -324,6 +360,8 @@ export function steadyStaleLines(
 /** The run section of bench/SOAK.md. */
 export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): string {
   const { options } = info
+  const injectedWindows = info.windows.filter((w) => w.kind !== 'detected')
+  const detectedWindows = info.windows.filter((w) => w.kind === 'detected')
   const lines = [
     `### ${info.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, seed ${options.seed}: ${pass ? 'pass' : '**FAIL**'}`,
     '',
@@ -331,7 +369,7 @@ export function runSection(info: RunInfo, verdict: SoakVerdict, pass: boolean): 
     `${s(info.runMs)} of load at ${options.rate} requests/s (${Math.round(options.writeShare * 100)} % writes) over ${options.keys} metrics; degradedL1Ttl and settle margin ${options.degradedL1TtlMs} ms; propagation window ${options.propagationWindowMs} ms; ${info.skipped} ticks skipped (in-flight bound); the soak process stalled ${info.stalls.length} time(s) for 100 ms or more${info.stalls.length === 0 ? '' : ` (longest ${Math.round(Math.max(...info.stalls.map((x) => x.ms)))} ms)`}, the fault proxy ${info.proxyStalls.length} time(s)${info.proxyStalls.length === 0 ? '' : ` (longest ${Math.round(Math.max(...info.proxyStalls.map((x) => x.ms)))} ms)`}; load average at the end ${loadavg()
       .map((x) => x.toFixed(1))
       .join(' ')}.`,
-    `Faults: ${info.windows.length} (${faultCounts(info.windows)}); fault windows cover ${s(verdict.faultMs)} of the run.`,
+    `Faults: ${injectedWindows.length} injected (${faultCounts(injectedWindows)}); ${detectedWindows.length} detected (${detectedWindows.filter((w) => !w.cause?.startsWith('fault proxy')).length} from the pods' gauges, ${detectedWindows.filter((w) => w.cause?.startsWith('fault proxy')).length} proxy stalls; the pods' metrics read ${info.detectorRounds} times, every ${Math.round(info.runMs / Math.max(1, info.detectorRounds))} ms on average, slowest round ${Math.round(info.detectorLongestMs)} ms); fault windows cover ${s(verdict.faultMs)} of the run, ${s(verdict.detectedMs)} of it in detected windows.`,
     '',
     figuresTable(verdict),
     '',
@@ -393,7 +431,16 @@ ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n'
   whose own Redis connection is still reconnecting acknowledges writes whose invalidation waits for
   replay: the other pods cannot hear of them before), plus a settle margin equal to the pods'
   degradedL1Ttl. A request whose time in flight overlaps a window is counted in the fault columns;
-  every other request is steady state. Only injected faults open a window.
+  every other request is steady state.
+- **Detected window** (\`D1\`, \`D2\`, …, labelled \`detected\` with its cause): a fault nobody
+  injected, reported by the system itself. Every pod's metrics are read every 100 ms during the load;
+  when a pod answers with its L2 breaker not closed, its L2 tier unavailable, its bus disconnected
+  or L2 repairs pending (and no injected window is open), a window opens at that pod's last normal
+  answer (at most 1 s before the poll) and lasts until every pod answers normal, plus the settle
+  margin. A stall of the fault proxy process (100 ms or more, pod A's bytes held) is a window from
+  the stall's start to its end plus the margin. Same accounting as injected windows; a read
+  overlapping both is counted in the injected one. DESIGN.md's "Partial faults" allows stale reads
+  there: one pod lost Redis, and what it could not apply is applied when L2 is back.
 - **Stale read**: a 2xx answer whose \`max\` is below the newest version acknowledged (202 received)
   before the request was sent, or whose \`count\` is below the number of writes acknowledged by then.
   Acknowledgement, not commit, is the reference: between the commit and the 202 the invalidation is

@@ -1,0 +1,147 @@
+/**
+ * Faults nobody injected, as the pods and the proxy report them. A pod whose L2 breaker is not
+ * closed, whose L2 tier is unavailable, whose bus is disconnected or which has L2 repairs pending is
+ * in a partial fault DESIGN.md describes (one pod lost Redis; what it could not apply is applied
+ * when L2 is back): the detector opens a `detected` window as soon as a poll of the pods' metrics
+ * shows it, and closes it when every pod is back to normal, plus the settle margin the injected
+ * windows use. A stall of the fault proxy process (pod A's bytes held) is a window from the stall's
+ * start to its end plus the margin. Windows never open while an injected fault's window is open.
+ */
+import { sleep } from '@strata-cache/test-suite/testing'
+import type { PodState, SoakCluster } from './cluster.ts'
+import type { FaultWindow } from './faults.ts'
+
+/** How often the pods' metrics are read: a breaker open for 0.5 s is seen several times. */
+const POLL_MS = 100
+/** A poll's answer waits this long per pod; a pod that does not answer keeps an open window open. */
+const POLL_TIMEOUT_MS = 1_000
+/** A detected window's start is the pod's last normal answer, at most this long before the poll. */
+const LOOKBACK_LIMIT_MS = 1_000
+/** A detected window still open after this long is not settled (as for injected faults). */
+const RECOVERY_LIMIT_MS = 20_000
+
+/** Polls the pods' own view of themselves during the load and records detected windows. */
+export class FaultDetector {
+  private readonly podWindows: FaultWindow[] = []
+  private readonly stallWindows: FaultWindow[] = []
+  private open: { window: FaultWindow; seen: Set<string> } | undefined
+  private readonly lastNormal = new Map<string, number>()
+  private stopped = false
+  private loop: Promise<void> | undefined
+  /** Poll rounds done, and the longest one (ms): how fine the detection was. */
+  rounds = 0
+  longestRoundMs = 0
+
+  constructor(
+    private readonly cluster: SoakCluster,
+    private readonly settleMs: number,
+    private readonly clock: () => number,
+    /** True while an injected fault's window is open: no detected window opens then. */
+    private readonly injecting: () => boolean,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Starts polling (the run clock must be at its zero). */
+  start(): void {
+    this.loop ??= this.run()
+  }
+
+  /** True while a detected window is open. */
+  get active(): boolean {
+    return this.open !== undefined
+  }
+
+  /** Stops polling; closes an open window at the time of stopping. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.loop
+    if (this.open !== undefined) this.close(this.clock(), 'still open when the load ended')
+  }
+
+  /**
+   * Every detected window, in order of start: the pods' and, from `proxyStalls` (epoch ms),
+   * one per stall of the fault proxy. Call after `stop()`.
+   */
+  windows(proxyStalls: readonly { at: number; ms: number }[], epochMs: number): FaultWindow[] {
+    this.stallWindows.length = 0
+    for (const stall of proxyStalls) {
+      const start = stall.at - epochMs
+      const end = start + stall.ms
+      this.stallWindows.push({
+        index: '',
+        kind: 'detected',
+        cause: `fault proxy stalled ${Math.round(stall.ms)} ms (pod A's bytes held)`,
+        plannedMs: 0,
+        start,
+        actionEnd: end,
+        redisBack: end,
+        recovered: end,
+        end: end + this.settleMs,
+        settled: true,
+      })
+    }
+    const all = [...this.podWindows, ...this.stallWindows].sort((a, b) => a.start - b.start)
+    all.forEach((w, i) => {
+      w.index = `D${i + 1}`
+    })
+    return all
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const sent = this.clock()
+      const states = await this.cluster.podStates(POLL_TIMEOUT_MS)
+      const answered = this.clock()
+      this.rounds++
+      this.longestRoundMs = Math.max(this.longestRoundMs, answered - sent)
+      if (!this.stopped) this.observe(states, sent, answered)
+      await sleep(Math.max(10, POLL_MS - (this.clock() - sent)))
+    }
+  }
+
+  private observe(states: readonly PodState[], sent: number, answered: number): void {
+    // A pod that did not answer tells nothing: it neither opens nor closes a window.
+    const wrong = states.filter((x) => x.answered && x.wrong.length > 0)
+    const silent = states.filter((x) => !x.answered)
+    if (this.open !== undefined) {
+      for (const x of wrong)
+        for (const gauge of x.wrong) this.open.seen.add(`${x.pod}: ${gauge.split(' ')[0]}`)
+      if (wrong.length === 0 && silent.length === 0) this.close(answered)
+      else if (answered - this.open.window.actionEnd > RECOVERY_LIMIT_MS) this.open.window.settled = false
+    } else if (wrong.length > 0 && !this.injecting()) {
+      const lastNormal = Math.min(...wrong.map((x) => this.lastNormal.get(x.pod) ?? sent))
+      const cause = wrong.map((x) => `${x.pod}: ${x.wrong.join(', ')}`).join('; ')
+      const window: FaultWindow = {
+        index: '',
+        kind: 'detected',
+        cause,
+        plannedMs: 0,
+        start: Math.max(lastNormal, sent - LOOKBACK_LIMIT_MS),
+        actionEnd: answered,
+        redisBack: answered,
+        recovered: answered,
+        end: answered,
+        settled: true,
+      }
+      this.open = { window, seen: new Set() }
+      for (const x of wrong)
+        for (const gauge of x.wrong) this.open.seen.add(`${x.pod}: ${gauge.split(' ')[0]}`)
+      this.log(`detected at ${(answered / 1000).toFixed(2)} s: ${cause}`)
+    }
+    for (const x of states) if (x.answered && x.wrong.length === 0) this.lastNormal.set(x.pod, answered)
+  }
+
+  private close(at: number, note?: string): void {
+    const { window, seen } = this.open!
+    this.open = undefined
+    window.recovered = at
+    window.end = at + this.settleMs
+    const gauges = [...seen].join(', ')
+    const notes = [...(seen.size > 0 ? [`seen: ${gauges}`] : []), ...(note === undefined ? [] : [note])]
+    if (notes.length > 0) window.note = notes.join('; ')
+    this.podWindows.push(window)
+    this.log(
+      `detected window from ${(window.start / 1000).toFixed(2)} s: pods back ${Math.round(at - window.actionEnd)} ms after it was seen, ends ${(window.end / 1000).toFixed(2)} s (${window.cause})`,
+    )
+  }
+}
