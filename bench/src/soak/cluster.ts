@@ -76,6 +76,12 @@ export interface PodState {
   answered: boolean
   /** The gauges that are not back, e.g. `cache_circuit_breaker_state 2` (labels left out). */
   wrong: string[]
+  /**
+   * `cache_l2_repairs_total{outcome="queued"}`: removals L2 did not confirm, kept for replay. (A
+   * removal is pending while its L2 round trip is in flight, so `cache_l2_repairs_pending` is above 0
+   * during every write; only a queued one is a fault.)
+   */
+  queued: number
 }
 
 /** Redis, the fault proxy in front of pod A, three pods, and the database file they share. */
@@ -143,9 +149,10 @@ async function podState(pod: SoakPod, timeoutMs = 1_000): Promise<PodState> {
   try {
     const response = await fetch(`${pod.url}/api/v1/metrics`, { signal: AbortSignal.timeout(timeoutMs) })
     text = await response.text()
-    if (!response.ok) return { pod: pod.name, answered: false, wrong: [`metrics ${response.status}`] }
+    if (!response.ok)
+      return { pod: pod.name, answered: false, wrong: [`metrics ${response.status}`], queued: 0 }
   } catch {
-    return { pod: pod.name, answered: false, wrong: ['no metrics'] }
+    return { pod: pod.name, answered: false, wrong: ['no metrics'], queued: 0 }
   }
   const wrong: string[] = []
   const expect = (name: string, ok: (value: number) => boolean) => {
@@ -159,7 +166,11 @@ async function podState(pod: SoakPod, timeoutMs = 1_000): Promise<PodState> {
   expect('cache_circuit_breaker_state', (v) => v === 0)
   expect('cache_bus_connected', (v) => v === 1)
   expect('cache_l2_repairs_pending', (v) => v === 0)
-  return { pod: pod.name, answered: true, wrong }
+  let queued = 0
+  for (const line of text.split('\n'))
+    if (line.startsWith('cache_l2_repairs_total{') && line.includes('outcome="queued"'))
+      queued += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0
+  return { pod: pod.name, answered: true, wrong, queued }
 }
 
 async function waitHealthy(pod: SoakPod, timeoutMs: number): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * Faults nobody injected, as the pods and the proxy report them. A pod whose L2 breaker is not
- * closed, whose L2 tier is unavailable, whose bus is disconnected or which has L2 repairs pending is
- * in a partial fault DESIGN.md describes (one pod lost Redis; what it could not apply is applied
- * when L2 is back): the detector opens a `detected` window as soon as a poll of the pods' metrics
+ * closed, whose L2 tier is unavailable, whose bus is disconnected or which queued a removal L2 did
+ * not confirm (`cache_l2_repairs_total{outcome="queued"}` went up; `cache_l2_repairs_pending` alone
+ * is above 0 during every removal's round trip) is in a partial fault DESIGN.md describes (one pod
+ * lost Redis; what it could not apply is applied when L2 is back): the detector opens a `detected` window as soon as a poll of the pods' metrics
  * shows it, and closes it when every pod is back to normal, plus the settle margin the injected
  * windows use. A stall of the fault proxy process (pod A's bytes held) is a window from the stall's
  * start to its end plus the margin. Windows never open while an injected fault's window is open.
@@ -26,6 +27,7 @@ export class FaultDetector {
   private readonly stallWindows: FaultWindow[] = []
   private open: { window: FaultWindow; seen: Set<string> } | undefined
   private readonly lastNormal = new Map<string, number>()
+  private readonly lastQueued = new Map<string, number>()
   private stopped = false
   private loop: Promise<void> | undefined
   /** Poll rounds done, and the longest one (ms): how fine the detection was. */
@@ -99,18 +101,40 @@ export class FaultDetector {
     }
   }
 
+  /**
+   * What opens a window on one pod: a gauge not back other than `cache_l2_repairs_pending` (above 0
+   * while any removal's L2 round trip is in flight), or removals queued for replay since its last
+   * answer (`queuedBefore`).
+   */
+  private faultsOf(state: PodState, queuedBefore: number): string[] {
+    const faults = state.wrong.filter((gauge) => !gauge.startsWith('cache_l2_repairs_pending'))
+    if (state.queued > queuedBefore) {
+      const pending = state.wrong.find((gauge) => gauge.startsWith('cache_l2_repairs_pending'))
+      faults.push(
+        `${state.queued - queuedBefore} removal(s) queued for replay (${pending ?? 'already replayed'})`,
+      )
+    }
+    return faults
+  }
+
   private observe(states: readonly PodState[], sent: number, answered: number): void {
     // A pod that did not answer tells nothing: it neither opens nor closes a window.
+    const faulty = states
+      .filter((x) => x.answered)
+      .map((x) => ({ pod: x.pod, faults: this.faultsOf(x, this.lastQueued.get(x.pod) ?? x.queued) }))
+      .filter((x) => x.faults.length > 0)
+    for (const x of states) if (x.answered) this.lastQueued.set(x.pod, x.queued)
     const wrong = states.filter((x) => x.answered && x.wrong.length > 0)
     const silent = states.filter((x) => !x.answered)
     if (this.open !== undefined) {
-      for (const x of wrong)
-        for (const gauge of x.wrong) this.open.seen.add(`${x.pod}: ${gauge.split(' ')[0]}`)
+      for (const x of faulty)
+        for (const fault of x.faults) this.open.seen.add(`${x.pod}: ${fault.split(' (')[0]}`)
+      // Closes once every pod answers normal, repairs pending 0 included (the queued ones replayed).
       if (wrong.length === 0 && silent.length === 0) this.close(answered)
       else if (answered - this.open.window.actionEnd > RECOVERY_LIMIT_MS) this.open.window.settled = false
-    } else if (wrong.length > 0 && !this.injecting()) {
-      const lastNormal = Math.min(...wrong.map((x) => this.lastNormal.get(x.pod) ?? sent))
-      const cause = wrong.map((x) => `${x.pod}: ${x.wrong.join(', ')}`).join('; ')
+    } else if (faulty.length > 0 && !this.injecting()) {
+      const lastNormal = Math.min(...faulty.map((x) => this.lastNormal.get(x.pod) ?? sent))
+      const cause = faulty.map((x) => `${x.pod}: ${x.faults.join(', ')}`).join('; ')
       const window: FaultWindow = {
         index: '',
         kind: 'detected',
@@ -124,11 +148,10 @@ export class FaultDetector {
         settled: true,
       }
       this.open = { window, seen: new Set() }
-      for (const x of wrong)
-        for (const gauge of x.wrong) this.open.seen.add(`${x.pod}: ${gauge.split(' ')[0]}`)
       this.log(`detected at ${(answered / 1000).toFixed(2)} s: ${cause}`)
     }
-    for (const x of states) if (x.answered && x.wrong.length === 0) this.lastNormal.set(x.pod, answered)
+    const faultyPods = new Set(faulty.map((x) => x.pod))
+    for (const x of states) if (x.answered && !faultyPods.has(x.pod)) this.lastNormal.set(x.pod, answered)
   }
 
   private close(at: number, note?: string): void {

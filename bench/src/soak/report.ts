@@ -435,7 +435,9 @@ ${FAULT_KINDS.map((kind) => `  - \`${kind}\`: ${FAULT_MEANING[kind]}`).join('\n'
 - **Detected window** (\`D1\`, \`D2\`, …, labelled \`detected\` with its cause): a fault nobody
   injected, reported by the system itself. Every pod's metrics are read every 100 ms during the load;
   when a pod answers with its L2 breaker not closed, its L2 tier unavailable, its bus disconnected
-  or L2 repairs pending (and no injected window is open), a window opens at that pod's last normal
+  or a removal queued for replay since its last answer (\`cache_l2_repairs_total{outcome="queued"}\`
+  up: L2 did not confirm it; \`cache_l2_repairs_pending\` alone is above 0 during every removal's
+  round trip, so it only keeps a window open) and no injected window is open, a window opens at that pod's last normal
   answer (at most 1 s before the poll) and lasts until every pod answers normal, plus the settle
   margin. A stall of the fault proxy process (100 ms or more, pod A's bytes held) is a window from
   the stall's start to its end plus the margin. Same accounting as injected windows; a read
