@@ -28,8 +28,8 @@ const cluster = await startRedisCluster()
 const router = new Cluster(cluster.nodes as never)
 await router.ping()
 const slot = Number(await router.cluster('KEYSLOT', channel))
-const slots = (await router.cluster('SLOTS')) as [number, number, [string, number]][]
-const ownerPort = slots.find(([from, to]) => slot >= from && slot <= to)![2][1]
+const slots = await router.cluster('SLOTS')
+const ownerPort = slots.find(([from, to]) => slot >= from && slot <= to)![2]![1]
 const ports = cluster.nodes.map((n) => n.port)
 
 async function cpu(port: number): Promise<number> {

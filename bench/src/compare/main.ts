@@ -1,15 +1,17 @@
 /**
- * `pnpm bench:compare [--scenarios a,b] [--libs a,b] [--dry]`: starts its own redis-server on
- * loopback, runs every scenario for every library (each in a fresh process) plus the baselines,
- * writes bench/RESULTS.md and bench/results.json, and stops everything it started, by pid.
+ * `pnpm bench:compare [--scenarios a,b] [--libs a,b] [--cluster] [--dry]`: starts its own
+ * redis-server on loopback, runs every scenario for every library (each in a fresh process) plus the
+ * baselines, writes bench/RESULTS.md and bench/results.json, and stops everything it started, by pid.
+ * `--cluster` also starts a 3-master cluster and adds Strata on it (`strata-cluster`, L2-get and
+ * cold getOrSet) next to the single node, in the same run.
  * `--dry` prints the report instead of writing the files (for partial runs). `--render` only rewrites
  * RESULTS.md from results.json (after editing analysis.md or the report layout); it measures nothing.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem } from 'node:os'
-import { startRedisServer } from '@strata-cache/test-suite/redis-server'
-import { Redis } from 'ioredis'
+import { type RedisCluster, startRedisCluster, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { Cluster, Redis } from 'ioredis'
 import { redisBenchmarkBaselines } from './baselines.ts'
 import { contenders, onlyIn } from './contenders/index.ts'
 import { forkTs, killAllChildren, waitExit } from './processes.ts'
@@ -28,6 +30,7 @@ function argList(name: string): string[] | undefined {
 const pickedScenarios = argList('scenarios')
 const pickedLibs = argList('libs')
 const dry = process.argv.includes('--dry')
+const withCluster = process.argv.includes('--cluster')
 
 const benchDir = new URL('../../', import.meta.url)
 
@@ -58,6 +61,11 @@ if (process.argv.includes('--render')) {
 
 const started = Date.now()
 const server = await startRedisServer({ ownServer: true })
+const cluster: RedisCluster | undefined = withCluster ? await startRedisCluster() : undefined
+const clusterEnv: Record<string, string> =
+  cluster === undefined
+    ? {}
+    : { STRATA_BENCH_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') }
 let paused = false
 
 let stopping = false
@@ -73,6 +81,7 @@ async function shutdown(): Promise<void> {
     }
   }
   await server.stop()
+  await cluster?.stop()
 }
 
 // Whatever happens, nothing this run started outlives it.
@@ -97,7 +106,10 @@ function log(text: string): void {
 
 /** Runs `worker.ts <scenario> <library>` and collects what it reports (or why it failed). */
 async function runWorker(scenario: string, library: string): Promise<ScenarioResult[]> {
-  const child = forkTs('./worker.ts', [scenario, library], { STRATA_BENCH_REDIS_URL: server.url })
+  const child = forkTs('./worker.ts', [scenario, library], {
+    STRATA_BENCH_REDIS_URL: server.url,
+    ...clusterEnv,
+  })
   const collected: ScenarioResult[] = []
   serve(child, {
     redis({ signal }: { signal: 'SIGSTOP' | 'SIGCONT' }) {
@@ -228,7 +240,11 @@ try {
   const info = machine()
   const admin = new Redis(server.url)
   const results: ScenarioResult[] = []
-  const libs = contenders.filter((c) => pickedLibs === undefined || pickedLibs.includes(c.id))
+  const libs = contenders.filter(
+    (c) =>
+      (pickedLibs === undefined || pickedLibs.includes(c.id)) && (withCluster || c.id !== 'strata-cluster'),
+  )
+  const clusterAdmin = cluster === undefined ? undefined : new Cluster(cluster.nodes as never)
   const runScenarios = scenarios.filter(
     (s) => pickedScenarios === undefined || pickedScenarios.includes(s.id),
   )
@@ -250,6 +266,10 @@ try {
       const order = runLibs.map((_, i) => runLibs[(i + pass) % runLibs.length]!)
       for (const lib of order) {
         await admin.flushall()
+        if (lib.id === 'strata-cluster' && clusterAdmin !== undefined) {
+          await clusterAdmin.ping()
+          await Promise.all(clusterAdmin.nodes('master').map((node) => node.flushall()))
+        }
         log(`${scenario.id}: ${lib.id}${repeat > 1 ? ` (run ${pass + 1}/${repeat})` : ''}`)
         loads.push(loadavg()[0]!)
         const out = await runWorker(scenario.id, lib.id)
@@ -260,6 +280,7 @@ try {
     for (const lib of runLibs) results.push(medianRun(runs.get(lib.id) ?? []))
   }
   admin.disconnect()
+  clusterAdmin?.disconnect()
 
   const versions: Record<string, string> = {}
   for (const pkg of [...new Set(libs.flatMap((c) => c.packages)), 'ioredis', 'lru-cache'])

@@ -31,6 +31,8 @@ export interface ScenarioContext {
   peer(): Promise<Peer>
   /** Asks the orchestrator, which started redis-server, to SIGSTOP or SIGCONT it. */
   signalRedis(signal: 'SIGSTOP' | 'SIGCONT'): Promise<void>
+  /** How many keys Redis holds: DBSIZE (summed over the masters of the cluster, for a cluster contender). */
+  countKeys(): Promise<number>
 }
 
 /** The second pod: commands it runs against its own instance of the library. */

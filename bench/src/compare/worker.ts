@@ -3,6 +3,7 @@
  * library's JIT state, heap or leftover sockets affect another's figures. Reports over IPC.
  */
 import type { ChildProcess } from 'node:child_process'
+import { Cluster, Redis } from 'ioredis'
 import { ioredisBaseline, lruCacheBaseline } from './baselines.ts'
 import type { CompareCache } from './contenders/contender.ts'
 import { contenderById } from './contenders/index.ts'
@@ -66,6 +67,25 @@ async function runScenario(url: string): Promise<ScenarioResult[]> {
     },
     async signalRedis(signal) {
       await call(process, 'redis', { signal })
+    },
+    async countKeys() {
+      const nodes = process.env.STRATA_BENCH_CLUSTER_NODES
+      if (contender.id !== 'strata-cluster' || nodes === undefined) {
+        const raw = new Redis(url)
+        const count = await raw.dbsize()
+        raw.disconnect()
+        return count
+      }
+      const cluster = new Cluster(
+        nodes.split(',').map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) })),
+      )
+      try {
+        await cluster.ping()
+        const counts = await Promise.all(cluster.nodes('master').map((node) => node.dbsize()))
+        return counts.reduce((a, b) => a + b, 0)
+      } finally {
+        cluster.disconnect()
+      }
     },
   }
   return [await scenario.run(ctx)]

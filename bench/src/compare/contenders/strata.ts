@@ -1,14 +1,39 @@
-import { createCache } from '@strata-cache/tiered'
+import { type CreateCacheOptions, createCache } from '@strata-cache/tiered'
 import { type CompareCache, type Contender, L1_MAX_ENTRIES, TTL_MS } from './contender.ts'
 
-function strata(id: string, label: string, lock: boolean): Contender {
+/** Where a Strata contender's Redis is: the run's single node (its url), or the cluster `--cluster` started. */
+type Target = (redisUrl: string) => Pick<CreateCacheOptions, 'redisUrl' | 'cluster'>
+
+const singleNode: Target = (redisUrl) => ({ redisUrl })
+
+/** `STRATA_BENCH_CLUSTER_NODES=host:port,...`, set by `bench:compare --cluster` for its 3-master cluster. */
+const clusterNodes: Target = () => {
+  const nodes = (process.env.STRATA_BENCH_CLUSTER_NODES ?? '').split(',').filter(Boolean)
+  if (nodes.length === 0) throw new Error('strata-cluster runs only under bench:compare --cluster')
+  return {
+    cluster: {
+      nodes: nodes.map((node) => {
+        const [host, port] = node.split(':')
+        return { host: host!, port: Number(port) }
+      }),
+    },
+  }
+}
+
+function strata(id: string, label: string, lock: boolean, target: Target = singleNode): Contender {
+  const where = target === singleNode ? 'redisUrl' : 'cluster: { nodes }'
   return {
     id,
     label,
     packages: ['@strata-cache/core', '@strata-cache/memory', '@strata-cache/redis', '@strata-cache/tiered'],
-    setup: `createCache({ redisUrl, l1: { maxEntries: ${L1_MAX_ENTRIES} }, defaultTtl: '10m'${lock ? ', lock: true' : ''} }): MemoryStore L1 + RedisStore L2 + RedisBus, everything else at its defaults`,
+    setup: `createCache({ ${where}, l1: { maxEntries: ${L1_MAX_ENTRIES} }, defaultTtl: '10m'${lock ? ', lock: true' : ''} }): MemoryStore L1 + RedisStore L2 + RedisBus, everything else at its defaults${target === singleNode ? '' : ' (a 3-master cluster on loopback: the bus on sharded pub/sub)'}`,
     async create(redisUrl) {
-      const cache = createCache({ redisUrl, l1: { maxEntries: L1_MAX_ENTRIES }, defaultTtl: TTL_MS, lock })
+      const cache = createCache({
+        ...target(redisUrl),
+        l1: { maxEntries: L1_MAX_ENTRIES },
+        defaultTtl: TTL_MS,
+        lock,
+      })
       // What Strata absorbed instead of throwing (L2 timeouts, open breaker): shown next to the figures.
       const counts: Record<string, number> = {}
       const bump = (name: string) => {
@@ -36,3 +61,11 @@ export const strataContender = strata('strata', 'Strata', false)
 
 /** The same with `lock: true`: one loader per key across processes (run in the stampede scenario only). */
 export const strataLockContender = strata('strata-lock', 'Strata (lock: true)', true)
+
+/** `createCache({ cluster })` on the 3-master cluster that `bench:compare --cluster` starts. */
+export const strataClusterContender = strata(
+  'strata-cluster',
+  'Strata (3-master cluster)',
+  false,
+  clusterNodes,
+)

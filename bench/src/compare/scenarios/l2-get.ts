@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import { concurrentRun, sleep } from '../measure.ts'
 import { isPayloadOf, makePayload } from '../payload.ts'
 import type { Scenario } from '../scenario.ts'
@@ -21,9 +20,7 @@ export const l2GetScenario: Scenario = {
     })
     await sleep(300)
     // Redis was flushed before this run: what it holds now is what the writes really stored.
-    const raw = new Redis(ctx.redisUrl)
-    const keysInRedis = await raw.dbsize()
-    raw.disconnect()
+    const keysInRedis = await ctx.countKeys()
     const reader = await ctx.create()
     await sleep(200)
     let misses = 0
