@@ -1,12 +1,18 @@
 /**
  * `pnpm demo:pods`: Redis on loopback, three thermal pods sharing it and one database file, and a
  * short scenario: cold vs warm latency, then an update through pod 1 seen at once on pods 2 and 3.
+ * `pnpm demo:pods --cluster`: the same on a 3-master Redis Cluster (REDIS_CLUSTER_NODES).
  * Stops everything it started, by pid, and exits 0.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type RedisServer, startRedisServer } from '../packages/test-suite/src/redis-server.ts'
+import {
+  type RedisCluster,
+  type RedisServer,
+  startRedisCluster,
+  startRedisServer,
+} from '../packages/test-suite/src/redis-server.ts'
 import { buildThermal, type DemoPod, startThermal } from './demo-support.ts'
 
 interface Timed<T> {
@@ -98,16 +104,26 @@ async function main(): Promise<void> {
   buildThermal()
   const dir = mkdtempSync(join(tmpdir(), 'strata-demo-pods-'))
   let redis: RedisServer | undefined
+  let cluster: RedisCluster | undefined
   const pods: DemoPod[] = []
   let failed = false
   try {
-    redis = await startRedisServer({
-      ownServer: true,
-      password: 'demo-pods',
-      args: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'],
-    })
-    say(`Redis ${redis.url.replace(/:[^:@/]*@/, ':***@')} (pid ${redis.pid})`)
-    const env = { REDIS_URL: redis.url, DATABASE_PATH: join(dir, 'thermal.db'), SEED_SAMPLE_RACKS: 'true' }
+    let where: Record<string, string>
+    if (process.argv.includes('--cluster')) {
+      cluster = await startRedisCluster()
+      const nodes = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')
+      say(`Redis Cluster, 3 masters: ${nodes} (pids ${cluster.servers.map((s) => s.pid).join(', ')})`)
+      where = { REDIS_CLUSTER_NODES: nodes }
+    } else {
+      redis = await startRedisServer({
+        ownServer: true,
+        password: 'demo-pods',
+        args: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'],
+      })
+      say(`Redis ${redis.url.replace(/:[^:@/]*@/, ':***@')} (pid ${redis.pid})`)
+      where = { REDIS_URL: redis.url }
+    }
+    const env = { ...where, DATABASE_PATH: join(dir, 'thermal.db'), SEED_SAMPLE_RACKS: 'true' }
     pods.push(await startThermal('pod-1', env)) // seeds the racks
     pods.push(...(await Promise.all([startThermal('pod-2', env), startThermal('pod-3', env)])))
     for (const [i, pod] of pods.entries()) say(`pod ${i + 1}  ${pod.url}  (pid ${pod.pid})`)
@@ -119,6 +135,7 @@ async function main(): Promise<void> {
     say('\nStopping the pods and Redis (by pid)...')
     await Promise.all(pods.map((pod) => pod.stop()))
     await redis?.stop()
+    await cluster?.stop()
     rmSync(dir, { recursive: true, force: true })
   }
   say(failed ? 'Done, with a failure.' : 'Done.')

@@ -16,6 +16,7 @@ export function buildServer(config: Config): FastifyInstance {
     name: 'analytics',
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     adminToken: config.adminToken,
     busSecret: config.busSecret,
     http: config.http,

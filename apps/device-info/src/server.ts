@@ -15,6 +15,7 @@ export function buildServer(config: Config): FastifyInstance {
     name: 'device-info',
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     adminToken: config.adminToken,
     busSecret: config.busSecret,
     http: config.http,

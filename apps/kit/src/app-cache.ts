@@ -1,10 +1,10 @@
 import type { Cache } from '@strata-cache/core'
 import { prometheusMetrics } from '@strata-cache/metrics'
-import { type CreateCacheOptions, createCache } from '@strata-cache/tiered'
+import { type CacheClusterOptions, type CreateCacheOptions, createCache } from '@strata-cache/tiered'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 
 /** The cache options an app chooses: TTL, grace, soft timeout, lock wait. */
-export type AppCacheOptions = Omit<CreateCacheOptions, 'redisUrl' | 'prefix' | 'l1'>
+export type AppCacheOptions = Omit<CreateCacheOptions, 'redisUrl' | 'cluster' | 'sentinel' | 'prefix' | 'l1'>
 
 export interface AppCache {
   cache: Cache
@@ -15,17 +15,18 @@ export interface AppCache {
 }
 
 /**
- * The one place an app's cache is decided: memory only without a Redis URL, L1 + Redis L2 +
- * invalidation bus with it. Keys live under `strata:<name>:` in Redis; metrics carry `<name>`.
+ * The one place an app's cache is decided: memory only without a Redis URL or cluster, L1 + Redis
+ * L2 + invalidation bus with one (on a Redis Cluster with `cluster`). Keys live under `strata:<name>:` in Redis; metrics carry `<name>`.
  */
 export function createAppCache(
   name: string,
   redisUrl: string | undefined,
   options: AppCacheOptions,
+  cluster?: CacheClusterOptions,
 ): AppCache {
   const cache = createCache({
     ...options,
-    ...(redisUrl === undefined ? {} : { redisUrl }),
+    ...(cluster !== undefined ? { cluster } : redisUrl === undefined ? {} : { redisUrl }),
     prefix: `strata:${name}:`,
     l1: { maxEntries: 5_000, maxBytes: 64 * 1024 * 1024 },
   })

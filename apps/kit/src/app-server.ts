@@ -1,4 +1,5 @@
 import type { Cache } from '@strata-cache/core'
+import type { CacheClusterOptions } from '@strata-cache/tiered'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { type AppCacheOptions, createAppCache } from './app-cache.ts'
@@ -35,6 +36,8 @@ export interface AppServerOptions<R extends Closable> {
   name: string
   logLevel: LogLevel
   redisUrl: string | undefined
+  /** A Redis Cluster instead of `redisUrl` (REDIS_CLUSTER_NODES). @default none */
+  redisCluster?: CacheClusterOptions | undefined
   /** The bearer token of the cache admin endpoints; undefined: they answer 404. */
   adminToken: string | undefined
   /** Signs the invalidation bus (and application channels); every pod of the app needs the same. @default unsigned */
@@ -69,7 +72,11 @@ export function buildAppServer<R extends Closable>(options: AppServerOptions<R>)
     options.busSecret === undefined
       ? options.cache
       : { ...options.cache, bus: { ...options.cache.bus, secret: [...options.busSecret] } }
-  const { cache, registry, close: closeCache } = createAppCache(options.name, options.redisUrl, cacheOptions)
+  const {
+    cache,
+    registry,
+    close: closeCache,
+  } = createAppCache(options.name, options.redisUrl, cacheOptions, options.redisCluster)
   const tracker = new CacheStatusTracker(cache)
   const figures = new CacheFigures(cache)
 

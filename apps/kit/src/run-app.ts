@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { BaseConfig } from './base-config.ts'
 import { ConfigError } from './config-error.ts'
+import { describeCluster } from './redis-cluster.ts'
 import { redactUrl } from './redis-url.ts'
 
 const SHUTDOWN_DEADLINE_MS = 25_000 // under the usual 30 s terminationGracePeriodSeconds
@@ -42,7 +43,12 @@ async function start<C extends BaseConfig>(
   app.log.info(
     {
       address,
-      cache: config.redisUrl === undefined ? 'memory' : `tiered (${redactUrl(config.redisUrl)})`,
+      cache:
+        config.redisCluster !== undefined
+          ? `tiered (cluster ${describeCluster(config.redisCluster)})`
+          : config.redisUrl === undefined
+            ? 'memory'
+            : `tiered (${redactUrl(config.redisUrl)})`,
       database: config.databasePath,
     },
     `${name} service ready`,

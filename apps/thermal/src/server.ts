@@ -22,6 +22,7 @@ export function buildServer(config: Config): FastifyInstance {
     name: 'thermal',
     logLevel: config.logLevel,
     redisUrl: config.redisUrl,
+    redisCluster: config.redisCluster,
     adminToken: config.adminToken,
     busSecret: config.busSecret,
     http: config.http,
