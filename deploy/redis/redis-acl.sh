@@ -18,10 +18,13 @@ set -eu
 # The commands a Strata app sends, and nothing else: no KEYS, FLUSHALL/FLUSHDB, CONFIG, DEBUG,
 # MONITOR, SHUTDOWN, CLIENT, MIGRATE/RESTORE, SCRIPT FLUSH/KILL, FUNCTION, MODULE, SELECT.
 # Lua scripts (EVAL/EVALSHA) run with the same rights: a script of one app cannot reach another's keys.
+# On a Redis Cluster a pod also reads the slot map (CLUSTER SLOTS, CLUSTER INFO) and runs its bus on
+# sharded pub/sub (SPUBLISH, SSUBSCRIBE); on one node they are harmless.
 COMMANDS='-@all +auth +hello +ping +quit +info +time
   +get +set +mget +del +unlink +exists +pexpire +pttl +scan
   +sadd +srem +sscan +zadd +zcard +zrange +zrangebyscore +zremrangebyscore +zremrangebyrank
-  +eval +evalsha +script|load +publish +subscribe +unsubscribe'
+  +eval +evalsha +script|load +publish +subscribe +unsubscribe
+  +cluster|slots +cluster|info +spublish +ssubscribe +sunsubscribe'
 
 PLACEHOLDERS='change-me change-me-too changeme replace-with-the-output-of-openssl-rand-hex-32'
 

@@ -109,6 +109,7 @@ describe('deploy ACL: what an app may not do', () => {
     await refused('SET', 'other:x', '1')
     await refused('PUBLISH', 'strata:analytics:bus', 'clear')
     await refused('PUBLISH', 'strata:bus', 'clear')
+    await refused('SPUBLISH', 'strata:analytics:bus', 'clear') // the bus of a cluster: sharded pub/sub
     await refused('EVAL', "return redis.call('GET', KEYS[1])", 1, 'strata:analytics:x')
     await refused('EVAL', "return redis.call('FLUSHALL')", 0)
     const subscriber = new Redis(redis.urlFor('thermal'), { lazyConnect: true, maxRetriesPerRequest: 0 })
