@@ -57,44 +57,64 @@ export class StoreInvalidator {
       case 'pattern': {
         validatePattern(invalidation.pattern)
         const internal = this.tags.internalPrefix
-        return this.runner.run('deletePattern', undefined, NOT_APPLIED, false, async (c) => {
-          await this.fence(c, invalidation, 'deletePattern')
-          const match = this.escapedPrefix + invalidation.pattern
-          const removed = await this.keys.scanAndUnlink(
-            c,
-            match,
-            (k) => !k.startsWith(internal),
-            bound('deletePattern'),
-          )
-          return { applied: true, removed }
-        })
+        const match = this.escapedPrefix + invalidation.pattern
+        return this.runner.run('deletePattern', undefined, NOT_APPLIED, false, (c) =>
+          this.fenceThenRemove(c, invalidation, 'deletePattern', () =>
+            this.keys.scanAndUnlink(c, match, (k) => !k.startsWith(internal), bound('deletePattern')),
+          ),
+        )
       }
       case 'tags': {
         validateTags(invalidation.tags)
         if (invalidation.tags.length === 0) return { applied: true, removed: 0 }
-        return this.runner.run('deleteTags', undefined, NOT_APPLIED, false, async (c) => {
-          await this.fence(c, invalidation, 'deleteTags')
-          return {
-            applied: true,
-            removed: await this.tags.deleteTags(c, invalidation.tags, bound('deleteTags')),
-          }
-        })
+        return this.runner.run('deleteTags', undefined, NOT_APPLIED, false, (c) =>
+          this.fenceThenRemove(c, invalidation, 'deleteTags', () =>
+            this.tags.deleteTags(c, invalidation.tags, bound('deleteTags')),
+          ),
+        )
       }
       case 'clear': {
         // Fences stay: they are what tells a late fill that the prefix was cleared after it began.
         const fences = this.fenced.fenceKeyPrefix
-        return this.runner.run('clear', undefined, NOT_APPLIED, false, async (c) => {
-          await this.fence(c, invalidation, 'clear')
-          const removed = await this.keys.scanAndUnlink(
-            c,
-            `${this.escapedPrefix}*`,
-            (k) => !k.startsWith(fences),
-            bound('clear'),
-          )
-          return { applied: true, removed }
-        })
+        return this.runner.run('clear', undefined, NOT_APPLIED, false, (c) =>
+          this.fenceThenRemove(c, invalidation, 'clear', () =>
+            this.keys.scanAndUnlink(
+              c,
+              `${this.escapedPrefix}*`,
+              (k) => !k.startsWith(fences),
+              bound('clear'),
+            ),
+          ),
+        )
       }
     }
+  }
+
+  /**
+   * The fence, then the removal. On a single node the removal's first commands go out right behind
+   * the fence on the same connection, without waiting for its reply: Redis runs them in that order,
+   * and a stalled host's late fence reply no longer leaves the entries in place (other pods read
+   * them back) until the repair — the soak saw that. A failure of either is the call's failure; the
+   * other half still completes (both are idempotent). On a Cluster the fence goes to every master
+   * first, so the removal waits for it.
+   */
+  private async fenceThenRemove(
+    client: RedisClient,
+    invalidation: Exclude<StoreInvalidation, { kind: 'key' }>,
+    operation: string,
+    remove: () => Promise<number>,
+  ): Promise<InvalidationOutcome> {
+    if (this.cluster !== undefined) {
+      await this.fence(client, invalidation, operation)
+      return { applied: true, removed: await remove() }
+    }
+    const fence = this.fence(client, invalidation, operation)
+    const removal = remove()
+    // Whichever fails first fails the call; the other must not become an unhandled rejection.
+    fence.catch(() => {})
+    removal.catch(() => {})
+    await fence
+    return { applied: true, removed: await removal }
   }
 
   /**
