@@ -112,6 +112,36 @@ describe('createCache on a cluster', () => {
     expect(loads).toBe(1)
   })
 
+  it("treats the bus channel's slot moving to another master as a drop, and follows it there", async () => {
+    const p = prefix('moved')
+    const [a, b] = [await clusterCache(p), await clusterCache(p)]
+    await a.set('k', 'v1')
+    expect(await b.get('k')).toBe('v1') // in b's L1
+    const bus = (b.store as TieredStore).bus!
+    const before = bus.counters().reconnects
+    const slot = keySlot(`${p}bus`)
+    const from = new Redis(await ownerPort(`${p}bus`), '127.0.0.1')
+    const to = new Redis(cluster.nodes.find((n) => n.port !== from.options.port)!.port, '127.0.0.1')
+    try {
+      // Move the slot as a resharding does (it holds no key: nothing to MIGRATE).
+      const [fromId, toId] = [String(await from.cluster('MYID')), String(await to.cluster('MYID'))]
+      await to.cluster('SETSLOT', slot, 'IMPORTING', fromId)
+      await from.cluster('SETSLOT', slot, 'MIGRATING', toId)
+      await to.cluster('SETSLOT', slot, 'NODE', toId)
+      await from.cluster('SETSLOT', slot, 'NODE', toId)
+      await until(() => bus.counters().reconnects > before && bus.isConnected(), 10_000, 'the bus reconnects')
+      const [, count] = (await to.call('PUBSUB', 'SHARDNUMSUB', `${p}bus`)) as [string, number]
+      expect(count).toBe(2) // both caches now subscribed on the new owner
+      expect((b.store as TieredStore).peek('k')).toBeUndefined() // what b held was purged
+      await b.get('k')
+      await a.set('k', 'v2')
+      await until(async () => (await b.get('k')) === 'v2', 5000, 'a set reaches b through the new owner')
+    } finally {
+      from.disconnect()
+      to.disconnect()
+    }
+  })
+
   it('refuses more than one of redisUrl, cluster and sentinel, and a malformed one', () => {
     const error = (run: () => unknown) => {
       try {
