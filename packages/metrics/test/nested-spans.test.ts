@@ -53,11 +53,16 @@ describe('OpenTelemetry spans that nest', () => {
     expect(parentOf(query)).toBe(idOf(loader))
     expect(parentOf(loader)).toBe(idOf(operation))
     expect(parentOf(operation)).toBeUndefined()
-    // Started before the work, ended after it.
-    expect(ms(operation.startTime)).toBeLessThanOrEqual(ms(loader.startTime))
-    expect(ms(loader.startTime)).toBeLessThanOrEqual(ms(query.startTime))
-    expect(ms(query.endTime)).toBeLessThanOrEqual(ms(loader.endTime))
-    expect(ms(loader.endTime)).toBeLessThanOrEqual(ms(operation.endTime))
+    // Started before the work, ended after it. The SDK turns each span's monotonic time into epoch
+    // time with an offset it takes from Date.now() when that span starts (1 ms resolution), so two
+    // spans' clocks may differ by up to a millisecond: compare within that, the work itself takes 5 ms.
+    const CLOCKS = 1
+    expect(ms(operation.startTime)).toBeLessThanOrEqual(ms(loader.startTime) + CLOCKS)
+    expect(ms(loader.startTime)).toBeLessThanOrEqual(ms(query.startTime) + CLOCKS)
+    expect(ms(query.endTime)).toBeLessThanOrEqual(ms(loader.endTime) + CLOCKS)
+    expect(ms(loader.endTime)).toBeLessThanOrEqual(ms(operation.endTime) + CLOCKS)
+    expect(ms(query.endTime) - ms(query.startTime)).toBeGreaterThanOrEqual(4)
+    expect(ms(loader.endTime) - ms(loader.startTime)).toBeGreaterThanOrEqual(4)
     expect(loader.attributes).toMatchObject({
       'cache.name': 'default',
       'cache.key_pattern': 'thermal:rack:*',
