@@ -48,54 +48,57 @@ describe('CircuitOpenReports', () => {
   })
 })
 
-describe.skipIf(Boolean(process.env.REDIS_URL))('an open breaker under load (SIGSTOP)', () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer({ ownServer: true })
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+describe.skipIf(Boolean(process.env.REDIS_URL))(
+  'an open breaker under load (SIGSTOP; skipped when REDIS_URL names a server we must not signal)',
+  () => {
+    let server: RedisServer
+    beforeAll(async () => {
+      server = await startRedisServer({ ownServer: true })
+    })
+    afterAll(async () => {
+      await server?.stop()
+    })
 
-  it('emits a handful of error events, not one per call, and every failure is still counted', async () => {
-    const store = new RedisStore({ url: server.url, prefix: uniquePrefix('reports') })
-    const cache = new Cache({ store, defaultTtl: '1m' })
-    const errors: { code: string; count: number }[] = []
-    cache.on('error', (e) => errors.push({ code: (e.error as CacheError).code, count: e.count ?? 1 }))
-    try {
-      await cache.set('k', 1)
-      server.pause()
-      let calls = 0
+    it('emits a handful of error events, not one per call, and every failure is still counted', async () => {
+      const store = new RedisStore({ url: server.url, prefix: uniquePrefix('reports') })
+      const cache = new Cache({ store, defaultTtl: '1m' })
+      const errors: { code: string; count: number }[] = []
+      cache.on('error', (e) => errors.push({ code: (e.error as CacheError).code, count: e.count ?? 1 }))
       try {
-        const until = Date.now() + 1500
-        await Promise.all(
-          Array.from({ length: 10 }, async (_, worker) => {
-            while (Date.now() < until) {
-              await cache.get(`k:${worker}`)
-              calls++
-              await new Promise((resolve) => setTimeout(resolve, 1))
-            }
-          }),
+        await cache.set('k', 1)
+        server.pause()
+        let calls = 0
+        try {
+          const until = Date.now() + 1500
+          await Promise.all(
+            Array.from({ length: 10 }, async (_, worker) => {
+              while (Date.now() < until) {
+                await cache.get(`k:${worker}`)
+                calls++
+                await new Promise((resolve) => setTimeout(resolve, 1))
+              }
+            }),
+          )
+          expect(store.isAvailable()).toBe(false)
+        } finally {
+          server.resume()
+        }
+        await vi.waitFor(() => expect(store.isAvailable()).toBe(true), { timeout: 5000, interval: 50 })
+        const refused = errors.filter((e) => e.code === 'E_CIRCUIT_OPEN')
+        const refusedCalls = refused.reduce((sum, e) => sum + e.count, 0)
+        console.log(
+          `[redis] ${calls} gets during a 1.5 s hang: ${refusedCalls} refused by the open breaker, reported in ${refused.length} error events`,
         )
-        expect(store.isAvailable()).toBe(false)
+        expect(refusedCalls).toBeGreaterThan(100)
+        // At most one event in full, then one per operation per state change (open ⇄ half-open every probe).
+        expect(refused.length).toBeLessThan(refusedCalls / 10)
+        // Every failure counted: the Cache's errors, the events' counts and the store's own counter agree.
+        const total = errors.reduce((sum, e) => sum + e.count, 0)
+        expect((await cache.stats()).errors).toBe(total)
+        expect((await store.stats())[0]!.errors).toBe(total)
       } finally {
-        server.resume()
+        await cache.close()
       }
-      await vi.waitFor(() => expect(store.isAvailable()).toBe(true), { timeout: 5000, interval: 50 })
-      const refused = errors.filter((e) => e.code === 'E_CIRCUIT_OPEN')
-      const refusedCalls = refused.reduce((sum, e) => sum + e.count, 0)
-      console.log(
-        `[redis] ${calls} gets during a 1.5 s hang: ${refusedCalls} refused by the open breaker, reported in ${refused.length} error events`,
-      )
-      expect(refusedCalls).toBeGreaterThan(100)
-      // At most one event in full, then one per operation per state change (open ⇄ half-open every probe).
-      expect(refused.length).toBeLessThan(refusedCalls / 10)
-      // Every failure counted: the Cache's errors, the events' counts and the store's own counter agree.
-      const total = errors.reduce((sum, e) => sum + e.count, 0)
-      expect((await cache.stats()).errors).toBe(total)
-      expect((await store.stats())[0]!.errors).toBe(total)
-    } finally {
-      await cache.close()
-    }
-  }, 30_000)
-})
+    }, 30_000)
+  },
+)
