@@ -86,7 +86,7 @@ export function inItsTagSets(entry: L2Entry): boolean {
   return entry.inMetricTagSet && (entry.inUserTagSet || !entry.filters.includes('"user"'))
 }
 
-/** A fence's time in epoch ms, whichever unit it was written in (µs from 5594c46 on, ms before). */
+/** A fence's time in epoch ms, whichever unit it was written in (µs from 516173b on, ms before). */
 export function fenceEpochMs(text: string): number {
   const value = Number(text)
   return value > 1e14 ? value / 1000 : value
