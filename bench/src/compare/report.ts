@@ -1,6 +1,8 @@
 /** Renders the results of one run as bench/RESULTS.md. */
 import type { Contender } from './contenders/contender.ts'
-import { onlyIn } from './contenders/index.ts'
+import { isPeer, onlyIn, references } from './contenders/index.ts'
+import { fmtMs, fmtOps, worseChecks } from './format.ts'
+import { renderGoals } from './goals.ts'
 import type { Scenario, ScenarioResult } from './scenario.ts'
 
 export interface RunInfo {
@@ -19,18 +21,6 @@ type Cell = (r: ScenarioResult) => string
 interface Column {
   title: string
   cell: Cell
-}
-
-export function fmtOps(n: number | undefined): string {
-  return n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US')
-}
-
-export function fmtMs(ms: number | undefined | null): string {
-  if (ms === undefined || ms === null || !Number.isFinite(ms)) return '–'
-  if (ms < 0.001) return `${(ms * 1e6).toFixed(0)} ns`
-  if (ms < 1) return `${(ms * 1000).toFixed(ms < 0.01 ? 2 : 1)} µs`
-  if (ms < 100) return `${ms.toFixed(2)} ms`
-  return `${Math.round(ms).toLocaleString('en-US')} ms`
 }
 
 const check =
@@ -174,7 +164,8 @@ function ratio(r: ScenarioResult, strata: ScenarioResult | undefined, headline: 
 
 function labelOf(id: string, contenders: readonly Contender[]): string {
   if (id.startsWith('baseline:')) return `*${id.slice('baseline:'.length)}* (baseline)`
-  return contenders.find((c) => c.id === id)?.label ?? id
+  const label = contenders.find((c) => c.id === id)?.label ?? id
+  return references.has(id) ? `${label} (reference)` : label
 }
 
 export function renderReport(results: readonly ScenarioResult[], info: RunInfo): string {
@@ -223,6 +214,8 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     out.push(`| ${s.title} | ${cells.join(' | ')} |`)
   }
   out.push('')
+
+  out.push(...renderGoals(results))
 
   const behind = whereStrataIsNotAhead(results, info)
   out.push('## Where Strata is not ahead', '')
@@ -301,16 +294,6 @@ function summaryCell(
   }
 }
 
-/** Correctness counts of the throughput scenarios, and how to name them. */
-const PROBLEM_CHECKS = new Map([
-  ['missesOfWrittenKeys', 'reads of written keys that came back empty'],
-  ['writesMissingFromRedis', 'written keys missing from Redis'],
-  ['wrongValues', 'wrong values'],
-  ['missesDuringRun', 'misses'],
-  ['extraLoaderCalls', 'extra loader calls'],
-  ['notReadableFromAnotherInstance', 'sampled keys another instance could not read'],
-])
-
 /** Every scenario and figure where another library did better than Strata in this run. */
 export function whereStrataIsNotAhead(results: readonly ScenarioResult[], info: RunInfo): string[] {
   const lines: string[] = []
@@ -324,13 +307,8 @@ export function whereStrataIsNotAhead(results: readonly ScenarioResult[], info: 
       continue
     }
     for (const r of results) {
-      if (
-        r.scenario !== s.id ||
-        r.library.startsWith('strata') ||
-        r.library.startsWith('baseline:') ||
-        r.failure
-      )
-        continue
+      // Strata's own variants, baselines and the references are not peers it must beat.
+      if (r.scenario !== s.id || !isPeer(r.library) || r.failure) continue
       const label = labelOf(r.library, info.contenders)
       const better: string[] = []
       switch (s.id) {
@@ -369,12 +347,7 @@ export function whereStrataIsNotAhead(results: readonly ScenarioResult[], info: 
         default:
           if ((r.opsPerSec ?? 0) > (strata.opsPerSec ?? 0)) {
             // Speed bought with wrong answers is named with it.
-            const worse = Object.entries(r.checks)
-              .filter(
-                ([name, v]) =>
-                  PROBLEM_CHECKS.has(name) && typeof v === 'number' && v > (num(strata, name) ?? 0),
-              )
-              .map(([name, v]) => `${v} ${PROBLEM_CHECKS.get(name)} (Strata: ${num(strata, name) ?? 0})`)
+            const worse = worseChecks(r, strata)
             if (worse.length > 0) {
               lines.push(
                 `${s.title} — ${label}: ${fmtOps(r.opsPerSec)} ops/s vs ${fmtOps(strata.opsPerSec)}, but with ${worse.join(', ')}`,

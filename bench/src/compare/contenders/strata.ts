@@ -1,3 +1,5 @@
+import { Cache } from '@strata-cache/core'
+import { RedisStore } from '@strata-cache/redis'
 import { type CreateCacheOptions, createCache } from '@strata-cache/tiered'
 import { type CompareCache, type Contender, L1_MAX_ENTRIES, TTL_MS } from './contender.ts'
 
@@ -34,25 +36,29 @@ function strata(id: string, label: string, lock: boolean, target: Target = singl
         defaultTtl: TTL_MS,
         lock,
       })
-      // What Strata absorbed instead of throwing (L2 timeouts, open breaker): shown next to the figures.
-      const counts: Record<string, number> = {}
-      const bump = (name: string) => {
-        counts[name] = (counts[name] ?? 0) + 1
-      }
-      cache.on('error', (e) => bump(`${e.operation} ${(e.error as { code?: string })?.code ?? 'error'}`))
-      cache.on('breaker', (e) => bump(`breaker ${e.state}`))
-      const adapter: CompareCache = {
-        diagnostics: () => counts,
-        get: (key) => cache.get(key),
-        set: (key, value) => cache.set(key, value),
-        getOrSet: (key, loader) => cache.getOrSet(key, loader),
-        delete: async (key) => {
-          await cache.delete(key)
-        },
-        close: () => cache.close(),
-      }
-      return adapter
+      return adapt(cache)
     },
+  }
+}
+
+/** The calls the scenarios use, on a Strata Cache, with what it absorbed instead of throwing. */
+function adapt(cache: Cache): CompareCache {
+  // What Strata absorbed (L2 timeouts, open breaker): shown next to the figures.
+  const counts: Record<string, number> = {}
+  const bump = (name: string) => {
+    counts[name] = (counts[name] ?? 0) + 1
+  }
+  cache.on('error', (e) => bump(`${e.operation} ${(e.error as { code?: string })?.code ?? 'error'}`))
+  cache.on('breaker', (e) => bump(`breaker ${e.state}`))
+  return {
+    diagnostics: () => counts,
+    get: (key) => cache.get(key),
+    set: (key, value) => cache.set(key, value),
+    getOrSet: (key, loader) => cache.getOrSet(key, loader),
+    delete: async (key) => {
+      await cache.delete(key)
+    },
+    close: () => cache.close(),
   }
 }
 
@@ -69,3 +75,18 @@ export const strataClusterContender = strata(
   false,
   clusterNodes,
 )
+
+/**
+ * Reference for issue 15's L2 goal: a Cache over RedisStore alone (no L1, no bus), defaults
+ * otherwise. What `createCache` should approach on a read-once L2 hit; not a peer to beat.
+ */
+export const strataRedisOnlyContender: Contender = {
+  id: 'strata-redis-only',
+  label: 'Strata, Cache over RedisStore alone',
+  packages: ['@strata-cache/core', '@strata-cache/redis'],
+  setup:
+    "new Cache({ store: new RedisStore({ url }), defaultTtl: '10m' }): no L1, no bus, everything else at its defaults",
+  async create(redisUrl) {
+    return adapt(new Cache({ store: new RedisStore({ url: redisUrl }), defaultTtl: TTL_MS }))
+  },
+}
