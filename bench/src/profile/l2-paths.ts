@@ -66,6 +66,9 @@ async function redisCpuUs(url: string): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6
 }
 
+/** This process's CPU time (user + system) in µs. */
+const cpuUs = (usage: NodeJS.CpuUsage) => usage.user + usage.system
+
 const server = await startRedisServer()
 try {
   const url = server.url
@@ -74,14 +77,16 @@ try {
     const t = target(url)
     await t.get('warm-up') // connect
     const cpuBefore = await redisCpuUs(url)
+    const nodeBefore = process.cpuUsage()
     const r = await concurrentRun((i) => t.getOrSet(`cold:item:${i}`, async () => makePayload(i)), {
       concurrency: 100,
       durationMs,
       maxOps: 1_000_000,
     })
+    const nodeUsPerOp = cpuUs(process.cpuUsage(nodeBefore)) / r.ops
     const redisUsPerOp = ((await redisCpuUs(url)) - cpuBefore) / r.ops
     console.log(
-      `${mode} cold getOrSet: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} ms, errors ${r.errors}, Redis CPU ${redisUsPerOp.toFixed(1)} µs/op`,
+      `${mode} cold getOrSet: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} ms, errors ${r.errors}, CPU per op: Node ${nodeUsPerOp.toFixed(1)} µs, Redis ${redisUsPerOp.toFixed(1)} µs`,
     )
     await t.close()
   } else {
@@ -96,14 +101,16 @@ try {
     const reader = target(url)
     await reader.get('warm-up')
     const cpuBefore = await redisCpuUs(url)
+    const nodeBefore = process.cpuUsage()
     const r = await concurrentRun((i) => reader.get(`l2:item:${i}`), {
       concurrency: 100,
       durationMs,
       maxOps: keys,
     })
+    const nodeUsPerOp = cpuUs(process.cpuUsage(nodeBefore)) / r.ops
     const redisUsPerOp = ((await redisCpuUs(url)) - cpuBefore) / r.ops
     console.log(
-      `${mode} read-once get: ${Math.round(r.opsPerSec)} ops/s (${r.ops} reads), p50 ${r.p50.toFixed(2)} ms, Redis CPU ${redisUsPerOp.toFixed(1)} µs/op`,
+      `${mode} read-once get: ${Math.round(r.opsPerSec)} ops/s (${r.ops} reads), p50 ${r.p50.toFixed(2)} ms, CPU per op: Node ${nodeUsPerOp.toFixed(1)} µs, Redis ${redisUsPerOp.toFixed(1)} µs`,
     )
     await reader.close()
   }
