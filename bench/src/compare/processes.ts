@@ -17,7 +17,11 @@ function killAll(): void {
   live.clear()
 }
 
-/** Forks `file` (a .ts module next to this one) with the source condition and tsx, tracked for cleanup. */
+/**
+ * Forks `file` (a .ts module next to this one) with tsx, tracked for cleanup. Without the source
+ * condition: Strata's packages load from their built dist, the code users install (tsx's transform
+ * of the sources adds a `__name` call per closure created, which the published build does not).
+ */
 export function forkTs(
   file: string,
   args: readonly string[],
@@ -28,7 +32,7 @@ export function forkTs(
     process.once('exit', killAll)
   }
   const child = fork(new URL(file, import.meta.url), [...args], {
-    execArgv: ['--conditions=@strata-cache/source', '--import', 'tsx'],
+    execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

@@ -66,6 +66,26 @@ async function redisCpuUs(url: string): Promise<number> {
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6
 }
 
+/** Calls per command so far (INFO commandstats): which commands each path sends. */
+async function redisCalls(url: string): Promise<Map<string, number>> {
+  const client = new Redis(url)
+  const info = await client.info('commandstats')
+  client.disconnect()
+  const calls = new Map<string, number>()
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]))
+  return calls
+}
+
+/** Commands per operation between two commandstats samples, e.g. `get 1.00, evalsha 1.00`. */
+function perOp(before: Map<string, number>, after: Map<string, number>, ops: number): string {
+  const rows: string[] = []
+  for (const [name, calls] of after) {
+    const n = (calls - (before.get(name) ?? 0)) / ops
+    if (n >= 0.01 && name !== 'info') rows.push(`${name} ${n.toFixed(2)}`)
+  }
+  return rows.join(', ')
+}
+
 /** This process's CPU time (user + system) in µs. */
 const cpuUs = (usage: NodeJS.CpuUsage) => usage.user + usage.system
 
@@ -77,6 +97,7 @@ try {
     const t = target(url)
     await t.get('warm-up') // connect
     const cpuBefore = await redisCpuUs(url)
+    const callsBefore = await redisCalls(url)
     const nodeBefore = process.cpuUsage()
     const r = await concurrentRun((i) => t.getOrSet(`cold:item:${i}`, async () => makePayload(i)), {
       concurrency: 100,
@@ -86,7 +107,7 @@ try {
     const nodeUsPerOp = cpuUs(process.cpuUsage(nodeBefore)) / r.ops
     const redisUsPerOp = ((await redisCpuUs(url)) - cpuBefore) / r.ops
     console.log(
-      `${mode} cold getOrSet: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} ms, errors ${r.errors}, CPU per op: Node ${nodeUsPerOp.toFixed(1)} µs, Redis ${redisUsPerOp.toFixed(1)} µs`,
+      `${mode} cold getOrSet: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50.toFixed(2)} ms, errors ${r.errors}, CPU per op: Node ${nodeUsPerOp.toFixed(1)} µs, Redis ${redisUsPerOp.toFixed(1)} µs; commands per op: ${perOp(callsBefore, await redisCalls(url), r.ops)}`,
     )
     await t.close()
   } else {
@@ -101,6 +122,7 @@ try {
     const reader = target(url)
     await reader.get('warm-up')
     const cpuBefore = await redisCpuUs(url)
+    const callsBefore = await redisCalls(url)
     const nodeBefore = process.cpuUsage()
     const r = await concurrentRun((i) => reader.get(`l2:item:${i}`), {
       concurrency: 100,
@@ -110,7 +132,7 @@ try {
     const nodeUsPerOp = cpuUs(process.cpuUsage(nodeBefore)) / r.ops
     const redisUsPerOp = ((await redisCpuUs(url)) - cpuBefore) / r.ops
     console.log(
-      `${mode} read-once get: ${Math.round(r.opsPerSec)} ops/s (${r.ops} reads), p50 ${r.p50.toFixed(2)} ms, CPU per op: Node ${nodeUsPerOp.toFixed(1)} µs, Redis ${redisUsPerOp.toFixed(1)} µs`,
+      `${mode} read-once get: ${Math.round(r.opsPerSec)} ops/s (${r.ops} reads), p50 ${r.p50.toFixed(2)} ms, CPU per op: Node ${nodeUsPerOp.toFixed(1)} µs, Redis ${redisUsPerOp.toFixed(1)} µs; commands per op: ${perOp(callsBefore, await redisCalls(url), r.ops)}`,
     )
     await reader.close()
   }
