@@ -17,6 +17,12 @@ import type { Invalidation } from './invalidation.ts'
  */
 export const BUS_PROTOCOL_VERSION = '1'
 
+/**
+ * Most keys one message carries when a sender gathers a tick's key invalidations into one (see
+ * FollowBatches and PublishQueue): at 256 characters a key, a message stays under 33 KB.
+ */
+export const MAX_KEYS_PER_MESSAGE = 128
+
 const INSTANCE_ID = /^[A-Za-z0-9_.-]{1,64}$/
 
 /** A decoded message, or why it was refused. */

@@ -1,3 +1,4 @@
+import { MAX_KEYS_PER_MESSAGE } from './bus-message.ts'
 import type { Invalidation } from './invalidation.ts'
 
 /** Delay before the queue tries again after a failed send. */
@@ -13,9 +14,19 @@ export interface PublishQueueOptions {
   isReady(): boolean
 }
 
+/** Key invalidations of this tick, sent together in a microtask. */
+interface TickKeys {
+  readonly keys: Set<string>
+  /** Settles (never rejects) once they were sent or queued. */
+  readonly done: Promise<void>
+  settle(sending: Promise<void>): void
+}
+
 /**
  * Invalidations waiting to be published, and the policy for sending them: send at once while the
- * connection is healthy and nothing is waiting (so order holds), else queue. Latest wins: a repeated
+ * connection is healthy and nothing is waiting (so order holds), else queue. The key invalidations
+ * of one tick leave as one message (up to MAX_KEYS_PER_MESSAGE keys), sent in a microtask: dropping
+ * keys commutes, so gathering them reorders nothing a receiver can tell. Latest wins: a repeated
  * invalidation moves to the end; past `maxPending`, or on a `clear`, one `clear` covers them all.
  * A failed send marks the connection unhealthy and retries every 200 ms until one succeeds.
  */
@@ -25,6 +36,7 @@ export class PublishQueue {
   private flushing = false
   private closed = false
   private retryTimer: NodeJS.Timeout | undefined
+  private tick: TickKeys | undefined
 
   constructor(private readonly options: PublishQueueOptions) {}
 
@@ -33,20 +45,21 @@ export class PublishQueue {
     return this.queue.size
   }
 
-  /** Sends now, or queues when the connection is down, unhealthy or others wait. Never rejects. */
+  /**
+   * Sends now (keys: with this tick's other keys), or queues when the connection is down, unhealthy
+   * or others wait. Resolves once sent or queued; never rejects.
+   */
   publish(invalidation: Invalidation): Promise<void> {
     if (this.closed) return Promise.resolve()
-    if (this.queue.size > 0 || !this.healthy || !this.options.isReady()) {
+    if (!this.canSend()) {
       this.enqueue(invalidation)
       return Promise.resolve()
     }
-    return this.options.send(invalidation).then(
-      () => {},
-      () => {
-        this.healthy = false
-        this.enqueue(invalidation)
-      },
-    )
+    if (invalidation.kind !== 'key') return this.sendNow(invalidation)
+    const tick = this.tick ?? this.startTick()
+    for (const key of invalidation.keys) tick.keys.add(key)
+    if (tick.keys.size >= MAX_KEYS_PER_MESSAGE) this.sendTick(tick)
+    return tick.done
   }
 
   /** Queues an invalidation for the next flush (latest wins, collapsing past the bound). */
@@ -99,6 +112,44 @@ export class PublishQueue {
     this.closed = true
     clearTimeout(this.retryTimer)
     this.retryTimer = undefined
+  }
+
+  private canSend(): boolean {
+    return this.queue.size === 0 && this.healthy && this.options.isReady()
+  }
+
+  /** One send; a failure marks the connection unhealthy and queues the invalidation. */
+  private sendNow(invalidation: Invalidation): Promise<void> {
+    return this.options.send(invalidation).then(
+      () => {},
+      () => {
+        this.healthy = false
+        this.enqueue(invalidation)
+      },
+    )
+  }
+
+  private startTick(): TickKeys {
+    let settle!: (sending: Promise<void>) => void
+    const done = new Promise<void>((resolve) => {
+      settle = resolve
+    })
+    const tick: TickKeys = { keys: new Set(), done, settle }
+    this.tick = tick
+    queueMicrotask(() => this.sendTick(tick))
+    return tick
+  }
+
+  /** Sends the tick's keys unless they already left; queued instead if the connection went bad meanwhile. */
+  private sendTick(tick: TickKeys): void {
+    if (this.tick !== tick) return
+    this.tick = undefined
+    const invalidation: Invalidation = { kind: 'key', keys: [...tick.keys] }
+    if (this.canSend()) tick.settle(this.sendNow(invalidation))
+    else {
+      this.enqueue(invalidation)
+      tick.settle(Promise.resolve())
+    }
   }
 
   private scheduleRetry(): void {

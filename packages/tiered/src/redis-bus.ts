@@ -14,6 +14,7 @@ import { BusRejections, type RejectionReport } from './bus-rejections.ts'
 import { BusSigner, SIGNED_HEAD_LENGTH } from './bus-signature.ts'
 import { BusSubscriber } from './bus-subscriber.ts'
 import { openClusterPublisher, publishSharded, shardOwnerConnector } from './cluster-bus.ts'
+import { FollowBatches } from './follow-batches.ts'
 import type {
   BusCounters,
   BusEvent,
@@ -52,6 +53,10 @@ export class RedisBus implements InvalidationBus {
   private readonly outgoing = new OutgoingSequences()
   private readonly queue: PublishQueue
   private readonly peers: LocalPeers | undefined
+  /** This tick's key invalidations behind writes, one message per store connection. */
+  private readonly followBatches = new FollowBatches((connection, keys) =>
+    this.publishOn(connection, { kind: 'key', keys }),
+  )
   private readonly stats: BusCounters = {
     sent: 0,
     received: 0,
@@ -153,24 +158,23 @@ export class RedisBus implements InvalidationBus {
 
   /**
    * For a write whose invalidation rides behind it on the store's own connection (see
-   * RedisStore.setFollowedBy): `followUp` PUBLISHes it there as the next message of that connection's
-   * stream, so Redis runs the two in order in one round trip, and its acknowledgement still means
-   * delivered. Then `settled(true)` once Redis acknowledged it; `settled(false)` (not sent or failed:
-   * Redis is sick) queues it for the bus's retry instead of making the caller wait for another
-   * PUBLISH to the same sick server; `settled('deferred')` forgets it (the store publishes it after
-   * repairing L2).
+   * RedisStore.setFollowedBy): `followUp` PUBLISHes it there behind the write, so Redis runs the two
+   * in order in one round trip, and its acknowledgement still means delivered. Key invalidations of
+   * one tick on one connection share one message (see FollowBatches). Then `settled(true)` once Redis
+   * acknowledged it; `settled(false)` (not sent or failed: Redis is sick) queues it for the bus's
+   * retry instead of making the caller wait for another PUBLISH to the same sick server;
+   * `settled('deferred')` forgets it (the store publishes it after repairing L2).
    */
   followWrite(invalidation: Invalidation): WriteNotice {
     return {
-      followUp: ({ client, id }: WriteConnection) => {
-        const message = encodeBusMessage(this.instanceId, this.outgoing.next(id), invalidation, id)
-        return client.publish(this.channel, this.seal(message))
-      },
+      followUp: (connection: WriteConnection) =>
+        invalidation.kind === 'key'
+          ? this.followBatches.follow(connection, invalidation.keys)
+          : this.publishOn(connection, invalidation),
       settled: (published) => {
         if (this.closed || published === 'deferred') return Promise.resolve()
         this.peers?.deliver(invalidation)
-        if (published) this.stats.sent++
-        else this.queue.enqueue(invalidation)
+        if (!published) this.queue.enqueue(invalidation)
         return Promise.resolve()
       },
     }
@@ -213,6 +217,15 @@ export class RedisBus implements InvalidationBus {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  /** One message on a store connection, the next of that connection's stream; counted once acknowledged. */
+  private publishOn({ client, id }: WriteConnection, invalidation: Invalidation): Promise<unknown> {
+    const message = encodeBusMessage(this.instanceId, this.outgoing.next(id), invalidation, id)
+    return client.publish(this.channel, this.seal(message)).then((n) => {
+      this.stats.sent++
+      return n
+    })
+  }
 
   private send(invalidation: Invalidation): Promise<unknown> {
     const message = encodeBusMessage(this.instanceId, this.outgoing.next(), invalidation)

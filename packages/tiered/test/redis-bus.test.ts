@@ -71,7 +71,7 @@ describe('RedisBus', () => {
     expect(a.counters()).toMatchObject({ sent: 2, received: 1 })
   })
 
-  it('delivers publishes of one tick (written to the socket together) in order, with no gap', async () => {
+  it('gathers the key invalidations of one tick into few messages, keys in order, with no gap', async () => {
     const prefix = `t${++prefixCounter}:`
     const a = bus({ instanceId: 'a' }, prefix)
     const b = bus({ instanceId: 'b' }, prefix)
@@ -79,13 +79,14 @@ describe('RedisBus', () => {
     await Promise.all([a.ready(), b.ready()])
     const sent = Array.from({ length: 200 }, (_, i) => a.publish({ kind: 'key', keys: [`user:${i}`] }))
     await Promise.all(sent)
-    await until(() => atB.filter((e) => e.type === 'invalidation').length === 200)
+    await until(() => b.counters().received === 2)
     const received = atB.flatMap((e) =>
       e.type === 'invalidation' && e.invalidation.kind === 'key' ? e.invalidation.keys : [],
     )
     expect(received).toEqual(Array.from({ length: 200 }, (_, i) => `user:${i}`))
-    expect(b.counters()).toMatchObject({ received: 200, gaps: 0 })
-    expect(a.counters()).toMatchObject({ sent: 200 })
+    // MAX_KEYS_PER_MESSAGE (128) keys to a message.
+    expect(b.counters()).toMatchObject({ received: 2, gaps: 0 })
+    expect(a.counters()).toMatchObject({ sent: 2 })
   })
 
   it('judges order per stream: interleaved streams of one sender are no gap, a hole in one stream is', async () => {
@@ -153,6 +154,47 @@ describe('RedisBus', () => {
     expect(atA.filter((e) => e.type === 'invalidation')).toMatchObject([
       { from: 'b', invalidation: { kind: 'key', keys: ['marker'] } },
     ]) // none of its own, on a stream or not
+  })
+
+  it("gathers one tick's follow-ups per store connection into one message behind the writes", async () => {
+    const prefix = `t${++prefixCounter}:`
+    const a = bus({ instanceId: 'a' }, prefix)
+    const b = bus({ instanceId: 'b' }, prefix)
+    const atB = record(b)
+    await Promise.all([a.ready(), b.ready()])
+    const published: string[] = []
+    const on = (id: number) =>
+      ({
+        id,
+        client: {
+          publish: (to: string, message: string) => {
+            published.push(message)
+            return admin.publish(to, message)
+          },
+        },
+      }) as unknown as WriteConnection
+    const [zero, one] = [on(0), on(1)]
+    const notices = ['user:1', 'user:2', 'user:1', 'user:3'].map((key) =>
+      a.followWrite({ kind: 'key', keys: [key] }),
+    )
+    const acks = notices.map((notice, i) => notice.followUp(i === 3 ? one : zero))
+    // Nothing leaves before the tick's writes were all issued.
+    expect(published).toEqual([])
+    await Promise.all(acks)
+    expect(published).toEqual(['1|a~0|1|k|user:1,user:2', '1|a~1|1|k|user:3'])
+    // The next tick's follow-up is the next message of the stream.
+    await a.followWrite({ kind: 'key', keys: ['user:4'] }).followUp(zero)
+    expect(published[2]).toBe('1|a~0|2|k|user:4')
+    await until(() => b.counters().received === 3)
+    expect(b.counters()).toMatchObject({ gaps: 0 })
+    expect(
+      atB.filter((e) => e.type === 'invalidation').map((e) => 'invalidation' in e && e.invalidation),
+    ).toEqual([
+      { kind: 'key', keys: ['user:1', 'user:2'] },
+      { kind: 'key', keys: ['user:3'] },
+      { kind: 'key', keys: ['user:4'] },
+    ])
+    expect(a.counters()).toMatchObject({ sent: 3 })
   })
 
   it('skips only its own messages, not those of an instance whose id starts with its own', async () => {
