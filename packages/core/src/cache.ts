@@ -165,6 +165,7 @@ export class Cache {
     }
     if (options !== undefined) assertKnownOptions(`getOrSet("${key}")`, options, GET_OR_SET_OPTIONS)
     const settings = resolveLoaderSettings(key, options, this.defaults)
+    if (options?.refreshAhead !== undefined) this.refresh.keepDurations()
     const started = this.events.has('operation') ? performance.now() : 0
 
     const entry = await this.loads.read<T>(key)

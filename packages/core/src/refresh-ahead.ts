@@ -34,14 +34,28 @@ export class RefreshAhead {
   private averageMs: number | undefined
   /** key → createdAt of the entry whose reload failed, so one failing loader is not retried per hit. */
   private readonly failed = new Map<string, number>()
+  /**
+   * Whether per-key durations are kept: only once XFetch may use them (the Cache's default, or a
+   * call that asked for it). Until then a load costs no Map insert, and XFetch's first decisions
+   * use the running average.
+   */
+  private perKey: boolean
 
-  constructor(private readonly host: RefreshHost) {}
+  constructor(private readonly host: RefreshHost) {
+    this.perKey = host.defaults.refreshAhead?.strategy === 'xfetch'
+  }
+
+  /** Starts keeping per-key durations: a call asked for refresh-ahead, which may be XFetch's. */
+  keepDurations(): void {
+    this.perKey = true
+  }
 
   /** Records how long a load of `key` took (any getOrSet run), for XFetch's delta. */
   record(key: string, durationMs: number): void {
+    this.averageMs = this.averageMs === undefined ? durationMs : this.averageMs * 0.9 + durationMs * 0.1
+    if (!this.perKey) return
     if (this.durations.size >= MAX_DURATIONS && !this.durations.has(key)) this.durations.clear()
     this.durations.set(key, durationMs)
-    this.averageMs = this.averageMs === undefined ? durationMs : this.averageMs * 0.9 + durationMs * 0.1
   }
 
   /**
@@ -65,7 +79,9 @@ export class RefreshAhead {
         return
       }
     }
-    if (policy === undefined || !this.due(policy, key, entry, now)) return
+    if (policy === undefined) return
+    if (policy.strategy === 'xfetch') this.perKey = true
+    if (!this.due(policy, key, entry, now)) return
     const { loads, counters, events } = this.host
     if (loads.running(key) !== undefined || this.failed.get(key) === entry.createdAt) return
     if (typeof loader !== 'function') return
