@@ -18,6 +18,7 @@ export type {
   InvalidationKind,
   LoadToken,
   LockLease,
+  SetLoadedOptions,
   StoreEvent,
   StoreEventListener,
   TierHealth,

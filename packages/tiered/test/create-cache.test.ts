@@ -256,3 +256,50 @@ function repairsPending(
     | undefined
   return repairs?.pending
 }
+
+describe('a loader result and its notice', () => {
+  /** The PUBLISH commands on this prefix's bus channel while `run` runs, seen through MONITOR. */
+  async function publishesDuring(prefix: string, run: () => Promise<void>): Promise<string[]> {
+    const admin = new Redis(server.url)
+    const monitor = await admin.monitor()
+    const published: string[] = []
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (String(args[0]).toLowerCase() === 'publish' && args[1] === `${prefix}bus`)
+        published.push(String(args[2]))
+    })
+    try {
+      await run()
+      return published
+    } finally {
+      monitor.disconnect()
+      admin.disconnect()
+    }
+  }
+
+  it('is not announced after a cold miss, but is when it replaces an entry other pods may hold', async () => {
+    const prefix = `cc${++counter}:`
+    const a = track(createCache({ redisUrl: server.url, prefix, grace: '1h' }))
+    const b = track(createCache({ redisUrl: server.url, prefix, grace: '1h' }))
+    expect(await (a.store as TieredStore).ready()).toBe(true)
+    expect(await (b.store as TieredStore).ready()).toBe(true)
+
+    const cold = await publishesDuring(prefix, async () => {
+      expect(await a.getOrSet('item:cold', () => 'v1', { ttl: '300ms' })).toBe('v1')
+      // A set after it: once B reads the marker, MONITOR has shown every command sent before it.
+      await a.set('item:marker', 'm')
+      await until(async () => (await b.get('item:marker')) === 'm')
+    })
+    // Only the marker's notice: the cold fill sent none, and another pod still reads it from L2.
+    expect(cold.filter((m) => m.includes('item:cold'))).toEqual([])
+    expect(cold.some((m) => m.includes('item:marker'))).toBe(true)
+    expect(await b.get('item:cold')).toBe('v1')
+
+    // Past its TTL, within grace, B's L1 holds the stale entry: A's reload replaces it and says so.
+    await sleep(400)
+    const stale = await publishesDuring(prefix, async () => {
+      expect(await a.getOrSet('item:cold', () => 'v2', { ttl: '1m' })).toBe('v2')
+      await until(async () => (await b.get('item:cold')) === 'v2')
+    })
+    expect(stale.some((m) => m.includes('item:cold'))).toBe(true)
+  })
+})
