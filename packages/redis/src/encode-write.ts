@@ -5,7 +5,7 @@ import {
   CacheErrorCode,
   validateTags,
 } from '@strata-cache/core'
-import { type EntryCompression, encodeEntry } from './entry-codec.ts'
+import { decodeStored, type EntryCompression, encodeEntry, OTHER_FORMAT } from './entry-codec.ts'
 import type { EncodedWrite } from './tag-index.ts'
 
 /** What encoding an entry needs of the store. */
@@ -52,4 +52,24 @@ export function encodeWrite(encoding: EntryEncoding, key: string, entry: CacheEn
     }
   }
   return { key, text, ttlMs: Math.ceil(entry.staleUntil - encoding.now()), entry }
+}
+
+/**
+ * A fresh copy of a prepared entry, decoded from the text it will be stored as: its value built for
+ * this call alone, marked like a read's (see DecodedEntry), so a memory tier takes it over instead of
+ * serializing the value once more. Undefined for compressed or binary entries (inflating costs more
+ * than the copy it saves) and for a serializer that cannot read back what it wrote.
+ */
+export function decodePrepared<T>(
+  prepared: PreparedWrite,
+  serializer: AnySerializer,
+  tier: string,
+): CacheEntry<T> | undefined {
+  if (typeof prepared.text !== 'string' || serializer.binary === true) return undefined
+  try {
+    const entry = decodeStored<T>(prepared.text, serializer, prepared.key, tier)
+    return entry === OTHER_FORMAT ? undefined : entry
+  } catch {
+    return undefined
+  }
 }

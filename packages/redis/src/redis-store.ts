@@ -14,7 +14,7 @@ import {
 import { ClusterWrites } from './cluster-writes.ts'
 import { CommandRunner } from './command-runner.ts'
 import { openPool, watchPool } from './connections.ts'
-import { type EntryEncoding, encodeWrite, type PreparedWrite } from './encode-write.ts'
+import { decodePrepared, type EntryEncoding, encodeWrite, type PreparedWrite } from './encode-write.ts'
 import { EntryReads } from './entry-reads.ts'
 import { loadScriptsOnReady } from './fence-scripts.ts'
 import {
@@ -240,6 +240,15 @@ export class RedisStore implements CacheStore {
   prepare<T>(key: string, entry: CacheEntry<T>): PreparedWrite {
     this.assertOpen()
     return encodeWrite(this.encoding, key, entry)
+  }
+
+  /**
+   * A fresh copy of a {@link prepare}d entry decoded from its encoded text, marked as built for this
+   * call alone (like a read's entry): an L1 of the same format keeps it without serializing the value
+   * again. Undefined when that would cost more than it saves (compressed or binary values).
+   */
+  copyOf<T>(prepared: PreparedWrite): CacheEntry<T> | undefined {
+    return decodePrepared<T>(prepared, this.serializer, this.name)
   }
 
   /**

@@ -51,6 +51,8 @@ export interface L2Store extends CacheStore {
    * results older than a change another pod made.
    */
   prepare?<T>(key: string, entry: CacheEntry<T>): PreparedWrite
+  /** A copy of a prepared entry decoded from its encoded text, which L1 may keep as is (RedisStore.copyOf). */
+  copyOf?<T>(prepared: PreparedWrite): CacheEntry<T> | undefined
   /** The fenced write: resolves what became of it. */
   write?(prepared: PreparedWrite, options?: WriteOptions): Promise<WriteOutcome>
   /** A removal that says whether L2 applied it. */

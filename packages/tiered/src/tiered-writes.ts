@@ -1,5 +1,5 @@
 import type { CacheEntry, CacheStore, LoadToken, LockLease, StoreEvent } from '@strata-cache/core'
-import type { WriteOutcome } from '@strata-cache/redis'
+import type { PreparedWrite, WriteOutcome } from '@strata-cache/redis'
 import { decodedValue } from '@strata-cache/redis/internal'
 import type { DegradedL1 } from './degraded-l1.ts'
 import type { FillGuard, FillTicket } from './fill-guard.ts'
@@ -48,15 +48,16 @@ export class TieredWrites {
     const invalidation: Invalidation = { kind: 'key', keys: [key] }
     const notice = this.ctx.followingBus?.followWrite(invalidation)
     const ticket = this.ctx.guard.begin(key, true)
+    const l1Entry = this.l1Copy(prepared, entry)
     let written = false
     try {
-      await this.writeL1(key, entry)
+      await this.writeL1(key, l1Entry)
       const outcome = await this.ctx.fenced.write(
         prepared,
         notice === undefined ? {} : { followUp: notice.followUp },
       )
       written = outcome === 'written'
-      await this.settleL1(key, entry, ticket, written)
+      await this.settleL1(key, l1Entry, ticket, written)
     } finally {
       this.ctx.guard.end(ticket, true)
     }
@@ -105,7 +106,7 @@ export class TieredWrites {
       })
       // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
       if (outcome === 'written' || outcome === 'failed')
-        await this.settleL1(key, entry, ticket, outcome === 'written', true)
+        await this.settleL1(key, this.l1Copy(prepared, entry), ticket, outcome === 'written', true)
       else await this.ctx.l1.delete(key).catch(() => false)
     } finally {
       this.ctx.guard.end(ticket, true)
@@ -139,7 +140,7 @@ export class TieredWrites {
         const outcome = outcomes[j]!
         // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
         if (outcome === 'written' || outcome === 'failed')
-          await this.settleL1(key, entry, tickets[j]!, outcome === 'written', true)
+          await this.settleL1(key, this.l1Copy(prepared[j]!, entry), tickets[j]!, outcome === 'written', true)
         else await this.ctx.l1.delete(key).catch(() => false)
       }
     } finally {
@@ -167,7 +168,8 @@ export class TieredWrites {
         const [key, entry] = entries[j]!
         const ticket = tickets[j]!
         const written = fenced === undefined ? !this.ctx.guard.l2WriteFailed(ticket) : !failed.has(key)
-        await this.settleL1(key, entry, ticket, written, true)
+        const l1Entry = prepared === undefined ? entry : this.l1Copy(prepared[j]!, entry)
+        await this.settleL1(key, l1Entry, ticket, written, true)
       }
     } finally {
       for (const ticket of tickets) this.ctx.guard.end(ticket, true)
@@ -262,6 +264,14 @@ export class TieredWrites {
     if (!this.ctx.guard.isCurrent(ticket)) await this.ctx.l1.delete(key).catch(() => false)
     // Not in L2: L1's copy is the only one, kept no longer than degradedL1Ttl.
     else if (!written || l1Pending) await this.writeL1(key, entry, !written)
+  }
+
+  /**
+   * What L1 keeps of a write: the value decoded back from L2's encoded text when L2 offers it (one
+   * JSON parse, in place of L1 serializing and parsing the value again), else the entry itself.
+   */
+  private l1Copy(prepared: PreparedWrite, entry: CacheEntry): CacheEntry {
+    return this.ctx.fenced?.copyOf?.(prepared) ?? entry
   }
 
   /** A set L2 could not take: a delete of its key queued for L2, announced after it lands. */
