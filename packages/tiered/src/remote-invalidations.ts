@@ -61,8 +61,7 @@ export class RemoteInvalidations {
    */
   private apply(invalidation: Invalidation): void {
     const { l1, guard } = this.target
-    const failed = (error: unknown) =>
-      this.target.emit({ type: 'error', operation: 'invalidate', tier: l1.name, error })
+    const failed = this.failed
     let event: StoreEvent
     switch (invalidation.kind) {
       case 'key':
@@ -91,6 +90,10 @@ export class RemoteInvalidations {
     }
     this.target.emit(event)
   }
+
+  /** Reports L1 failing to apply an invalidation (one function for every message, not one each). */
+  private readonly failed = (error: unknown): void =>
+    this.target.emit({ type: 'error', operation: 'invalidate', tier: this.target.l1.name, error })
 
   private notify(key: string): void {
     const callbacks = this.notices.get(key)

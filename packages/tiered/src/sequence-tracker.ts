@@ -17,6 +17,8 @@ const MAX_PROBATION = 256
 export class SequenceTracker {
   private readonly established = new Map<string, number>()
   private readonly probation = new Map<string, number>()
+  /** The established sender heard last: already the most recent, so its next message skips the reorder. */
+  private newest: string | undefined
 
   constructor(
     private readonly maxSenders = MAX_SENDERS,
@@ -30,13 +32,15 @@ export class SequenceTracker {
   observe(sender: string, seq: number): number | undefined {
     const last = this.established.get(sender)
     if (last !== undefined) {
-      remember(this.established, sender, seq, this.maxSenders)
+      // Setting an existing key keeps its place: only a change of sender moves one to the end.
+      if (sender === this.newest) this.established.set(sender, seq)
+      else this.establish(sender, seq)
       return seq !== last + 1 ? last + 1 : undefined
     }
     const trial = this.probation.get(sender)
     if (trial !== undefined && seq === trial + 1) {
       this.probation.delete(sender)
-      remember(this.established, sender, seq, this.maxSenders)
+      this.establish(sender, seq)
       return undefined
     }
     remember(this.probation, sender, seq, this.maxProbation)
@@ -57,6 +61,12 @@ export class SequenceTracker {
   reset(): void {
     this.established.clear()
     this.probation.clear()
+    this.newest = undefined
+  }
+
+  private establish(sender: string, seq: number): void {
+    remember(this.established, sender, seq, this.maxSenders)
+    this.newest = sender
   }
 }
 

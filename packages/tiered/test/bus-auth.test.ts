@@ -74,6 +74,23 @@ describe('SequenceTracker admission', () => {
     }
     expect(['x', 'y', 'z'].map((s) => small.isEstablished(s))).toEqual([false, true, true])
   })
+
+  it('keeps least-recently-heard order when one sender is heard many times in a row', () => {
+    const tracker = new SequenceTracker(2)
+    for (const s of ['x', 'y']) {
+      tracker.observe(s, 1)
+      tracker.observe(s, 2)
+    }
+    // x heard again (moves to the end), several times; then z arrives and y, the least recent, goes.
+    for (const seq of [3, 4, 5]) expect(tracker.observe('x', seq)).toBeUndefined()
+    tracker.observe('z', 1)
+    tracker.observe('z', 2)
+    expect(['x', 'y', 'z'].map((s) => tracker.isEstablished(s))).toEqual([true, false, true])
+    expect(tracker.observe('x', 7)).toBe(6)
+    tracker.reset()
+    expect(tracker.size).toEqual({ established: 0, probation: 0 })
+    expect(tracker.observe('x', 9)).toBeUndefined()
+  })
 })
 
 describe('RedisBus with a secret', () => {
