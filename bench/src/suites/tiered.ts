@@ -146,19 +146,21 @@ export const suite: BenchSuite = {
         await plain.next()
         ipc.push((performance.now() - started) / 2)
       }
-      const latencies = { plain: [] as number[], signed: [] as number[] }
+      const rounds = { plain: [] as Round[], signed: [] as Round[] }
       for (let block = 0; block < ROUNDS / 50; block++) {
         for (const [name, pair] of [
           ['plain', plain],
           ['signed', signed],
         ] as const) {
-          for (let r = 0; r < 50; r++) latencies[name].push(await pair.round(block * 50 + r))
+          for (let r = 0; r < 50; r++) rounds[name].push(await pair.round(block * 50 + r))
         }
       }
       const hop = percentiles(ipc)
-      const row = (name: string, values: number[], baseline?: string): BenchRow => {
+      const row = (name: string, measured: Round[], baseline?: string): BenchRow => {
+        const values = measured.map((r) => r.totalMs)
         const p = percentiles(values)
         const mean = values.reduce((a, b) => a + b, 0) / values.length
+        const p50 = (pick: (r: Round) => number) => percentiles(measured.map(pick)).p50.toFixed(3)
         return {
           suite: 'tiered',
           name,
@@ -167,12 +169,12 @@ export const suite: BenchSuite = {
           p99Ns: p.p99 * 1e6,
           samples: values.length,
           ...(baseline === undefined ? {} : { baseline }),
-          note: `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, max ${p.max.toFixed(2)} ms; includes one IPC hop (p50 ${hop.p50.toFixed(3)} ms)`,
+          note: `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, max ${p.max.toFixed(2)} ms; includes one IPC hop (p50 ${hop.p50.toFixed(3)} ms). Where the time goes, p50 ms: set ${p50((r) => r.setMs)}, set resolved → other process's invalidate event ${p50((r) => r.busMs)}, event → its get returned the new value ${p50((r) => r.rereadMs)}`,
         }
       }
       const unsigned = 'invalidation propagation to a 2nd process (set → its get sees the new value)'
-      rows.push(row(unsigned, latencies.plain))
-      rows.push(withSlowdown(row(`${unsigned}, bus signed (secret)`, latencies.signed, unsigned), rows))
+      rows.push(row(unsigned, rounds.plain))
+      rows.push(withSlowdown(row(`${unsigned}, bus signed (secret)`, rounds.signed, unsigned), rows))
       return rows
     } finally {
       for (const pair of pairs) pair.child.send({ type: 'exit' })
@@ -187,14 +189,34 @@ export const suite: BenchSuite = {
   },
 }
 
-/** The second process: a tiered cache on the same Redis that reports when a watched key shows its expected value. */
+/** Absolute wall-clock ms with sub-ms precision, comparable between the two processes on one host. */
+const nowAbs = () => performance.timeOrigin + performance.now()
+
+/** One update, in ms: the whole (set called → the child reported), and its parts from both processes' clocks. */
+interface Round {
+  totalMs: number
+  /** This process's `set`, until it resolved. */
+  setMs: number
+  /** From `set` resolving to the child's `invalidate` event (negative: the child heard first). */
+  busMs: number
+  /** From the child's `invalidate` event to its `get` returning the new value. */
+  rereadMs: number
+}
+
+/** Messages from the child. */
+interface ChildMessage {
+  type: string
+  invalidatedAt?: number
+  seenAt?: number
+}
+
 /** This process's cache and a child on the same prefix (and bus secret) that reports when it sees a value. */
 interface PropagationPair {
   cache: Cache
   child: ChildProcess
-  next(): Promise<{ type: string }>
-  /** One update: arms the child, sets the key to `value` here, resolves ms until the child's get returned it. */
-  round(value: number): Promise<number>
+  next(): Promise<ChildMessage>
+  /** One update: arms the child, sets the key to `value` here, resolves when the child's get returned it. */
+  round(value: number): Promise<Round>
 }
 
 async function propagationPair(redisUrl: string, prefix: string, secret?: string): Promise<PropagationPair> {
@@ -216,9 +238,9 @@ async function propagationPair(redisUrl: string, prefix: string, secret?: string
     execArgv: process.execArgv,
     serialization: 'advanced',
   })
-  const messages: ((message: { type: string }) => void)[] = []
-  child.on('message', (message: { type: string }) => messages.shift()?.(message))
-  const next = () => new Promise<{ type: string }>((resolve) => messages.push(resolve))
+  const messages: ((message: ChildMessage) => void)[] = []
+  child.on('message', (message: ChildMessage) => messages.shift()?.(message))
+  const next = () => new Promise<ChildMessage>((resolve) => messages.push(resolve))
   await next() // ready
   const key = 'propagation:1'
   return {
@@ -230,9 +252,16 @@ async function propagationPair(redisUrl: string, prefix: string, secret?: string
       await next() // armed: its L1 holds the previous value
       const seen = next()
       const started = performance.now()
+      const setAt = nowAbs()
       await cache.set(key, value)
-      await seen
-      return performance.now() - started
+      const setDoneAt = nowAbs()
+      const { invalidatedAt = Number.NaN, seenAt = Number.NaN } = await seen
+      return {
+        totalMs: performance.now() - started,
+        setMs: setDoneAt - setAt,
+        busMs: invalidatedAt - setDoneAt,
+        rereadMs: seenAt - invalidatedAt,
+      }
     },
   }
 }
@@ -256,9 +285,10 @@ async function runChild(): Promise<void> {
   const check = async () => {
     const current = watch
     if (current === undefined) return
+    const invalidatedAt = nowAbs()
     if ((await cache.get(current.key)) === current.expected && watch === current) {
       watch = undefined
-      process.send?.({ type: 'seen' })
+      process.send?.({ type: 'seen', invalidatedAt, seenAt: nowAbs() })
     }
   }
   cache.on('invalidate', () => void check())
