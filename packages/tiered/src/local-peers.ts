@@ -17,6 +17,8 @@ const registry = new Map<string, Set<LocalPeer>>()
  */
 export class LocalPeers {
   private joined = true
+  /** The scope's set in the registry: it stays there as long as this member does (looked up once, not per message). */
+  private readonly group: Set<LocalPeer>
 
   constructor(
     private readonly scope: string,
@@ -28,6 +30,7 @@ export class LocalPeers {
       registry.set(scope, peers)
     }
     peers.add(self)
+    this.group = peers
   }
 
   /** Hands `invalidation` to every other bus of this scope. */
@@ -49,15 +52,12 @@ export class LocalPeers {
   leave(): void {
     if (!this.joined) return
     this.joined = false
-    const peers = registry.get(this.scope)
-    peers?.delete(this.self)
-    if (peers?.size === 0) registry.delete(this.scope)
+    this.group.delete(this.self)
+    if (this.group.size === 0) registry.delete(this.scope)
   }
 
   /** The scope's buses when there is another one besides this, else undefined. */
   private peers(): Set<LocalPeer> | undefined {
-    if (!this.joined) return undefined
-    const peers = registry.get(this.scope)
-    return peers !== undefined && peers.size > 1 ? peers : undefined
+    return this.joined && this.group.size > 1 ? this.group : undefined
   }
 }
