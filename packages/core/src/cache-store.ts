@@ -64,13 +64,7 @@ export interface CacheStore {
    * since {@link startLoad}, or `lease` is no longer held (checked with the write, atomically where
    * the lease has a `fence`). Resolves whether it was written; rejects only for bad input, like `set`.
    */
-  setLoaded?<T>(
-    key: string,
-    entry: CacheEntry<T>,
-    token: LoadToken,
-    lease?: LockLease,
-    options?: SetLoadedOptions,
-  ): Promise<boolean>
+  setLoaded?<T>(key: string, entry: CacheEntry<T>, token: LoadToken, lease?: LockLease): Promise<boolean>
   /**
    * {@link setLoaded} for a batch of loader results (`getOrSetMany`), each with its own token, in one
    * round trip and one notice to the other processes where the store can. Resolves, per entry,
@@ -81,17 +75,6 @@ export interface CacheStore {
   trace?(tracing: CacheTracing | undefined): void
   /** Application channels across every process sharing the store (TieredStore over Redis); without it the Cache's are in process. */
   readonly channels?: ChannelTransport
-}
-
-/** What the Cache knows about a loader's result it hands to {@link CacheStore.setLoaded}. */
-export interface SetLoadedOptions {
-  /**
-   * The store held no servable entry for the key when the load began (a cold miss, not a refresh
-   * or a stale entry being replaced). A store shared between processes may then skip telling the
-   * others: any copy one of them still holds was read before the entry left the store, with no
-   * invalidation since (or it would have been told), so it serves what it would have served anyway.
-   */
-  readonly absent?: boolean
 }
 
 /** What {@link CacheStore.startLoad} hands out, opaque to the Cache. */

@@ -18,7 +18,6 @@ export type {
   InvalidationKind,
   LoadToken,
   LockLease,
-  SetLoadedOptions,
   StoreEvent,
   StoreEventListener,
   TierHealth,

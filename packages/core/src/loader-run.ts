@@ -58,14 +58,10 @@ export interface LoaderHost {
   tracing?(): CacheTracing | undefined
 }
 
-/**
- * A loader's result on its way to the store: the token from `startLoad`, the lock lease if one is
- * held, and whether the store held no servable entry when the load began (see SetLoadedOptions).
- */
+/** A loader's result on its way to the store: the token from `startLoad`, and the lock lease if one is held. */
 export interface LoadedWrite {
   token: LoadToken
   lease: LockLease | undefined
-  absent: boolean
 }
 
 /** A loader run in flight; `invalidated` is set when the key is invalidated meanwhile, so its result is not written. */
@@ -303,8 +299,7 @@ export class LoaderRuns {
     const atomicLease = lease?.fence !== undefined && store.setLoaded !== undefined
     if (!skip && !run.invalidated && (lease === undefined || atomicLease || (await lease.isValid()))) {
       const entry = createEntry(value, ttlMs, settings.graceMs, this.host.now(), tags)
-      // A refresh hands its current entry in as `stale`: only a cold miss replaces nothing.
-      const load = store.setLoaded === undefined ? undefined : { token, lease, absent: stale === undefined }
+      const load = store.setLoaded === undefined ? undefined : { token, lease }
       await this.host.write(key, entry, ttlMs, load).catch((error) =>
         // The caller still gets its value; the write failure is reported (e.g. unserializable value).
         this.host.counters.error('set', error, key),

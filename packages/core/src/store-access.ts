@@ -1,11 +1,9 @@
 import type { CacheCounters } from './cache-counters.ts'
 import type { CacheEntry } from './cache-entry.ts'
-import type { CacheStore, SetLoadedOptions } from './cache-store.ts'
+import type { CacheStore } from './cache-store.ts'
 import { isInputError } from './errors.ts'
 import type { CacheEvents } from './events.ts'
 import type { LoadedWrite } from './loader-run.ts'
-
-const ABSENT: SetLoadedOptions = { absent: true }
 
 /**
  * A Cache's single-key reads and writes of its store: a failed read is a miss and a failed write is
@@ -36,10 +34,7 @@ export class StoreAccess {
   async write(key: string, entry: CacheEntry, ttlMs: number, load?: LoadedWrite): Promise<void> {
     try {
       if (load === undefined) await this.store.set(key, entry)
-      else if (
-        !(await this.store.setLoaded!(key, entry, load.token, load.lease, load.absent ? ABSENT : undefined))
-      )
-        return
+      else if (!(await this.store.setLoaded!(key, entry, load.token, load.lease))) return
     } catch (error) {
       // Bad input is the caller's to fix; anything else (a sick L2) never reaches the caller.
       if (isInputError(error)) throw error

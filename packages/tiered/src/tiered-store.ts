@@ -8,7 +8,6 @@ import {
   type DistributedLock,
   type LoadToken,
   type LockLease,
-  type SetLoadedOptions,
   type StoreEvent,
   type StoreEventListener,
   type TierHealth,
@@ -239,15 +238,9 @@ export class TieredStore implements CacheStore {
    * changed since `startLoad` (another pod's write or invalidation: its data is newer), or the lock
    * lease was lost (checked in the same script). Dropped results leave L1 without the key.
    */
-  setLoaded<T>(
-    key: string,
-    entry: CacheEntry<T>,
-    token: LoadToken,
-    lease?: LockLease,
-    options?: SetLoadedOptions,
-  ): Promise<boolean> {
+  setLoaded<T>(key: string, entry: CacheEntry<T>, token: LoadToken, lease?: LockLease): Promise<boolean> {
     this.assertOpen()
-    return this.writes.setLoaded(key, entry, token, lease, options?.absent === true)
+    return this.writes.setLoaded(key, entry, token, lease)
   }
 
   /**

@@ -76,17 +76,13 @@ export class TieredWrites {
   /**
    * A loader's result: written to L2 unless the key, its tags, a matching pattern or the prefix
    * changed since `startLoad` (another pod's write or invalidation: its data is newer), or the lock
-   * lease was lost (checked in the same script). Dropped results leave L1 without the key. When L2
-   * held nothing servable as the load began (`absent`), the other pods are not told: a copy one of
-   * them holds was read before the entry left L2, with no invalidation since, so the notice would
-   * only make it re-read (one PUBLISH and one message per pod saved on every cold fill).
+   * lease was lost (checked in the same script). Dropped results leave L1 without the key.
    */
   async setLoaded<T>(
     key: string,
     entry: CacheEntry<T>,
     token: LoadToken,
     lease?: LockLease,
-    absent = false,
   ): Promise<boolean> {
     if (this.ctx.fenced === undefined || typeof token !== 'number') {
       if (lease !== undefined && !(await lease.isValid())) return false
@@ -95,7 +91,7 @@ export class TieredWrites {
     }
     const prepared = this.ctx.fenced.prepare(key, entry)
     const invalidation: Invalidation = { kind: 'key', keys: [key] }
-    const notice = absent ? undefined : this.ctx.followingBus?.followWrite(invalidation)
+    const notice = this.ctx.followingBus?.followWrite(invalidation)
     const ticket = this.ctx.guard.begin(key, true)
     let outcome: string
     try {
@@ -112,7 +108,7 @@ export class TieredWrites {
       this.ctx.guard.end(ticket, true)
     }
     if (notice !== undefined) await notice.settled(outcome !== 'failed')
-    else if (outcome === 'written' && !absent) await this.ctx.publish(invalidation)
+    else if (outcome === 'written') await this.ctx.publish(invalidation)
     return outcome === 'written' || outcome === 'failed'
   }
 
