@@ -256,3 +256,42 @@ function repairsPending(
     | undefined
   return repairs?.pending
 }
+
+describe('two pods filling one cold key at once', () => {
+  it('converge on what L2 holds: the later fill replaces the earlier and tells its pod', async () => {
+    const prefix = `cc${++counter}:`
+    const a = track(createCache({ redisUrl: server.url, prefix }))
+    const b = track(createCache({ redisUrl: server.url, prefix }))
+    expect(await (a.store as TieredStore).ready()).toBe(true)
+    expect(await (b.store as TieredStore).ready()).toBe(true)
+    // B misses first and holds its loader open while A misses, loads and fills.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let bLoading!: () => void
+    const bStarted = new Promise<void>((resolve) => {
+      bLoading = resolve
+    })
+    const fromB = b.getOrSet('item:shared', async () => {
+      bLoading()
+      await held
+      return 'from-b'
+    })
+    await bStarted
+    expect(await a.getOrSet('item:shared', () => 'from-a')).toBe('from-a')
+    release()
+    expect(await fromB).toBe('from-b')
+    // Whichever fill L2 kept, both pods serve it: neither keeps its own result against it.
+    const admin = new Redis(server.url)
+    try {
+      await until(async () => {
+        const inL2 = await b.getOrSet('item:shared', () => 'reloaded')
+        return (await a.get('item:shared')) === inL2 && (await b.get('item:shared')) === inL2
+      })
+      expect(await admin.exists(`${prefix}item:shared`)).toBe(1)
+    } finally {
+      admin.disconnect()
+    }
+  })
+})
