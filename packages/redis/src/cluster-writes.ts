@@ -64,12 +64,15 @@ export class ClusterWrites {
     }
     const keys = [full, this.keyFence(write.key)]
     if (options.lease !== undefined) keys.push(options.lease.key)
+    if (options.fillSince === undefined)
+      return this.fenced.runWrite(client, write, options, keys, CLUSTER_SCRIPTS.set)
     const fences = [
+      write.key,
       this.nodes.clearKey(node),
       this.nodes.patternKey(node),
       ...tags.map((tag) => this.nodes.tagFenceKey(node, tag)),
     ]
-    return this.fenced.runWrite(client, write, options, keys, tags.length, CLUSTER_SCRIPTS.write, fences)
+    return this.fenced.runWrite(client, write, options, keys, CLUSTER_SCRIPTS.fill, fences)
   }
 
   /** Removes keys and leaves their fences: one script per slot, all at once. Resolves how many entries went. */

@@ -1,5 +1,5 @@
 import type { CommandRunner } from './command-runner.ts'
-import { runScript, SCRIPTS, type Script, WriteCode } from './fence-scripts.ts'
+import { runScript, SCRIPTS, type Script, type ScriptArg, WriteReply } from './fence-scripts.ts'
 import type { ConnectionPool } from './pool.ts'
 import { RedisClock } from './redis-clock.ts'
 import type { RedisClient } from './redis-store-options.ts'
@@ -53,13 +53,6 @@ const MAX_PATTERN_FENCES = 1000
 const LATE_SLACK_MS = 20
 /** How often the clock is sampled again when no write has sampled it, ms. */
 const CLOCK_RESYNC_MS = 30_000
-
-const OUTCOMES: Record<number, WriteOutcome> = {
-  [WriteCode.WRITTEN]: 'written',
-  [WriteCode.SUPERSEDED]: 'superseded',
-  [WriteCode.LATE]: 'late',
-  [WriteCode.LEASE_LOST]: 'lease-lost',
-}
 
 interface FencedWritesSettings {
   prefix: string
@@ -125,55 +118,49 @@ export class FencedWrites {
       ...tags.map((tag) => `${this.fencePrefix}t:${tag}`),
     ]
     if (options.lease !== undefined) keys.push(options.lease.key)
-    return this.runWrite(client, write, options, keys, tags.length)
+    const script = options.fillSince === undefined ? SCRIPTS.set : SCRIPTS.fill
+    return this.runWrite(client, write, options, keys, script)
   }
 
   /**
-   * Runs the write script with `keys` laid out as {@link SCRIPTS}.write takes them (entry, key fence,
-   * clear fence, pattern fences, `tagCount` tag sets, `tagCount` tag fences, then the lease's key),
-   * and records the clock sample its reply carries. On a cluster `script` is the cluster's (see
-   * ClusterWrites): keys of the entry's slot, and `extraArgs` after the same arguments.
+   * Runs a write script (SCRIPTS.set or .fill, or a Cluster's: see ClusterWrites) with `keys` laid
+   * out as it takes them, the write's text, ttl, time (a fill's `fillSince`, a set's deadline) and
+   * fenceWindow, then `extraArgs`, then the lease's token; records the clock sample its reply carries.
    */
   async runWrite(
     client: RedisClient,
     write: EncodedWrite,
     options: WriteOptions,
     keys: readonly string[],
-    tagCount: number,
-    script: Script = SCRIPTS.write,
-    extraArgs: readonly string[] = [],
+    script: Script,
+    extraArgs: readonly ScriptArg[] = [],
   ): Promise<WriteOutcome> {
-    const { fenceWindowMs } = this.settings
     const commands: Promise<unknown>[] = []
-    const fill = options.fillSince !== undefined
     // A fill's start is moved back by the estimate's error: a change it cannot place counts as after.
-    const since = fill ? options.fillSince! : 0
-    const notAfter = fill
-      ? 0
-      : Math.ceil(
-          (this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS) *
-            1000,
-        )
+    const time =
+      options.fillSince ??
+      Math.ceil(
+        (this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS) * 1000,
+      )
+    const args: ScriptArg[] = [write.text, write.ttlMs, time, this.settings.fenceWindowMs, ...extraArgs]
+    if (options.lease !== undefined) args.push(options.lease.token)
     const sentAt = this.settings.now()
-    const reply = runScript(client, script, keys, [
-      fill ? 'f' : 's',
-      write.text,
-      write.ttlMs,
-      since,
-      notAfter,
-      fenceWindowMs,
-      tagCount,
-      options.lease?.token ?? '',
-      write.key,
-      ...extraArgs,
-    ])
+    const reply = runScript(client, script, keys, args)
     commands.push(reply)
     if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))
     await Promise.all(commands)
-    const [code, nowUs] = (await reply) as [number, number]
+    return this.outcome(await reply, sentAt)
+  }
+
+  /** A write script's reply (see WriteReply) as an outcome; a reply that carries Redis's time samples the clock. */
+  private outcome(reply: unknown, sentAt: number): WriteOutcome {
+    if (typeof reply !== 'number') return 'failed'
+    if (reply === WriteReply.LATE) return 'late'
+    if (reply === WriteReply.LEASE_LOST) return 'lease-lost'
+    const nowUs = reply > 0 ? reply : -reply
     this.clock.seen(nowUs)
     this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
-    return OUTCOMES[code] ?? 'failed'
+    return reply > 0 ? 'written' : 'superseded'
   }
 
   /** Removes keys and leaves their fences, in one script: returns how many entries went. */
