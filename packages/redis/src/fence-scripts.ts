@@ -196,6 +196,37 @@ export async function runScript(
   }
 }
 
+/**
+ * EVALSHA of `script` with its `numKeys` keys and then its arguments in one array, handed to ioredis
+ * as is (it flattens an array argument): the hot path's way, with no copies on the way and no
+ * wrapper promise. A rejection is the caller's to pass to {@link evalOnNoScript}.
+ */
+export function evalShaFlat(
+  client: ScriptRunner,
+  script: Script,
+  numKeys: number,
+  keysAndArgs: readonly ScriptArg[],
+): Promise<unknown> {
+  return (client as unknown as FlatEvalSha).evalsha(script.sha, numKeys, keysAndArgs)
+}
+
+/** ioredis's evalsha as it is called with one array: its Command flattens the arguments. */
+interface FlatEvalSha {
+  evalsha(sha: string, numKeys: number, keysAndArgs: readonly ScriptArg[]): Promise<unknown>
+}
+
+/** After {@link evalShaFlat} rejected: EVAL once when the server lacked the script, else the same rejection. */
+export function evalOnNoScript(
+  error: unknown,
+  client: ScriptRunner,
+  script: Script,
+  numKeys: number,
+  keysAndArgs: readonly ScriptArg[],
+): Promise<unknown> {
+  if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) return Promise.reject(error)
+  return client.eval(script.text, numKeys, ...keysAndArgs)
+}
+
 /** What a connection needs to load scripts: ioredis's `script` and its events. */
 interface ScriptLoader {
   status: string

@@ -1,5 +1,13 @@
 import type { CommandRunner } from './command-runner.ts'
-import { runScript, SCRIPTS, type Script, type ScriptArg, WriteReply } from './fence-scripts.ts'
+import {
+  evalOnNoScript,
+  evalShaFlat,
+  runScript,
+  SCRIPTS,
+  type Script,
+  type ScriptArg,
+  WriteReply,
+} from './fence-scripts.ts'
 import type { ConnectionPool } from './pool.ts'
 import { RedisClock } from './redis-clock.ts'
 import type { RedisClient } from './redis-store-options.ts'
@@ -71,6 +79,11 @@ export class FencedWrites {
   /** This process's estimate of Redis's clock, sampled from every write's reply. */
   readonly clock: RedisClock
   private readonly fencePrefix: string
+  // Fence keys and their heads, built once: a write names four keys.
+  private readonly keyFencePrefix: string
+  private readonly tagFencePrefix: string
+  private readonly clearFence: string
+  private readonly patternFences: string
   private syncing = false
   private readonly resync: NodeJS.Timeout
 
@@ -82,6 +95,10 @@ export class FencedWrites {
   ) {
     this.clock = new RedisClock(settings.now)
     this.fencePrefix = `${tags.internalPrefix}f`
+    this.keyFencePrefix = `${this.fencePrefix}:`
+    this.tagFencePrefix = `${this.fencePrefix}t:`
+    this.clearFence = `${this.fencePrefix}c`
+    this.patternFences = `${this.fencePrefix}p`
     this.resync = setInterval(() => this.sync(), CLOCK_RESYNC_MS)
     this.resync.unref()
     // Sample the clock as soon as Redis answers: a fill fenced on an unsampled clock assumes a
@@ -106,50 +123,75 @@ export class FencedWrites {
     return this.clock.loadStart()
   }
 
-  /** Writes one encoded entry on `client` as a fenced script; see {@link WriteOutcome}. */
+  /**
+   * Writes one encoded entry on `client` as a fenced script (a fill when `fillSince` is given, else
+   * a set); see {@link WriteOutcome}. Keys and arguments as SCRIPTS.set and .fill take them.
+   */
   write(client: RedisClient, write: EncodedWrite, options: WriteOptions): Promise<WriteOutcome> {
-    const tags = write.entry.tags ?? []
-    const keys = [
-      this.settings.prefix + write.key,
-      `${this.fencePrefix}:${write.key}`,
-      `${this.fencePrefix}c`,
-      `${this.fencePrefix}p`,
-      ...tags.map((tag) => this.tags.keyFor(tag)),
-      ...tags.map((tag) => `${this.fencePrefix}t:${tag}`),
-    ]
-    if (options.lease !== undefined) keys.push(options.lease.key)
+    const { prefix, fenceWindowMs } = this.settings
+    const { key, text, ttlMs } = write
+    const tags = write.entry.tags
+    const { lease } = options
+    const sentAt = this.settings.now()
+    const time = this.writeTime(options, sentAt)
     const script = options.fillSince === undefined ? SCRIPTS.set : SCRIPTS.fill
-    return this.runWrite(client, write, options, keys, script)
+    if (lease === undefined && (tags === undefined || tags.length === 0)) {
+      // The common write: four keys, four arguments, one array.
+      const flat = [
+        prefix + key,
+        this.keyFencePrefix + key,
+        this.clearFence,
+        this.patternFences,
+        text,
+        ttlMs,
+        time,
+        fenceWindowMs,
+      ]
+      return this.runWrite(client, script, 4, flat, options.followUp, sentAt)
+    }
+    const flat: ScriptArg[] = [prefix + key, this.keyFencePrefix + key, this.clearFence, this.patternFences]
+    for (const tag of tags ?? []) flat.push(this.tags.keyFor(tag))
+    for (const tag of tags ?? []) flat.push(this.tagFencePrefix + tag)
+    if (lease !== undefined) flat.push(lease.key)
+    const numKeys = flat.length
+    flat.push(text, ttlMs, time, fenceWindowMs)
+    if (lease !== undefined) flat.push(lease.token)
+    return this.runWrite(client, script, numKeys, flat, options.followUp, sentAt)
   }
 
   /**
-   * Runs a write script (SCRIPTS.set or .fill, or a Cluster's: see ClusterWrites) with `keys` laid
-   * out as it takes them, the write's text, ttl, time (a fill's `fillSince`, a set's deadline) and
-   * fenceWindow, then `extraArgs`, then the lease's token; records the clock sample its reply carries.
+   * The time argument of a write script, in µs of Redis's clock: a fill's `fillSince`, or a set's
+   * deadline — the latest Redis's clock may read at `sentAt` (local ms), plus the command timeout and
+   * a slack. Past it the set is dropped: its caller has given up on it.
    */
-  async runWrite(
+  writeTime(options: WriteOptions, sentAt: number = this.settings.now()): number {
+    if (options.fillSince !== undefined) return options.fillSince
+    return Math.ceil((this.clock.latestAt(sentAt) + this.settings.commandTimeoutMs + LATE_SLACK_MS) * 1000)
+  }
+
+  /**
+   * Runs a write script (the single node's, or a Cluster's: see ClusterWrites) with its `numKeys`
+   * keys then its arguments in `keysAndArgs`, and `followUp` right behind it on the same connection;
+   * records the clock sample its reply carries. The common path allocates one promise of its own.
+   */
+  runWrite(
     client: RedisClient,
-    write: EncodedWrite,
-    options: WriteOptions,
-    keys: readonly string[],
     script: Script,
-    extraArgs: readonly ScriptArg[] = [],
+    numKeys: number,
+    keysAndArgs: readonly ScriptArg[],
+    followUp: WriteFollowUp | undefined,
+    sentAt: number = this.settings.now(),
   ): Promise<WriteOutcome> {
-    const commands: Promise<unknown>[] = []
-    // A fill's start is moved back by the estimate's error: a change it cannot place counts as after.
-    const time =
-      options.fillSince ??
-      Math.ceil(
-        (this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS) * 1000,
-      )
-    const args: ScriptArg[] = [write.text, write.ttlMs, time, this.settings.fenceWindowMs, ...extraArgs]
-    if (options.lease !== undefined) args.push(options.lease.token)
-    const sentAt = this.settings.now()
-    const reply = runScript(client, script, keys, args)
-    commands.push(reply)
-    if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))
-    await Promise.all(commands)
-    return this.outcome(await reply, sentAt)
+    const outcome = evalShaFlat(client, script, numKeys, keysAndArgs).then(
+      (reply) => this.outcome(reply, sentAt),
+      (error: unknown) =>
+        evalOnNoScript(error, client, script, numKeys, keysAndArgs).then((reply) =>
+          this.outcome(reply, sentAt),
+        ),
+    )
+    if (followUp === undefined) return outcome
+    const followed = followUp(this.pool.connection(client))
+    return Promise.all([outcome, followed]).then(([written]) => written)
   }
 
   /** A write script's reply (see WriteReply) as an outcome; a reply that carries Redis's time samples the clock. */
@@ -157,16 +199,14 @@ export class FencedWrites {
     if (typeof reply !== 'number') return 'failed'
     if (reply === WriteReply.LATE) return 'late'
     if (reply === WriteReply.LEASE_LOST) return 'lease-lost'
-    const nowUs = reply > 0 ? reply : -reply
-    this.clock.seen(nowUs)
-    this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+    this.clock.sample(reply > 0 ? reply : -reply, sentAt, this.settings.now())
     return reply > 0 ? 'written' : 'superseded'
   }
 
   /** Removes keys and leaves their fences, in one script: returns how many entries went. */
   async deleteKeys(client: RedisClient, keys: readonly string[]): Promise<number> {
     const pairs: string[] = []
-    for (const key of keys) pairs.push(this.settings.prefix + key, `${this.fencePrefix}:${key}`)
+    for (const key of keys) pairs.push(this.settings.prefix + key, this.keyFencePrefix + key)
     return this.deleteScript(client, pairs)
   }
 
@@ -176,8 +216,7 @@ export class FencedWrites {
     const [removed, nowUs] = (await runScript(client, SCRIPTS.delete, pairs, [
       this.settings.fenceWindowMs,
     ])) as [number, number]
-    this.clock.seen(nowUs)
-    this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+    this.clock.sample(nowUs, sentAt, this.settings.now())
     return removed
   }
 
@@ -187,10 +226,7 @@ export class FencedWrites {
     const nowUs = await this.fenceScript(client, invalidation)
     // The script answers with the fence's own time (µs): one more clock sample, and a time this
     // pod's later loads start after.
-    if (typeof nowUs === 'number') {
-      this.clock.seen(nowUs)
-      this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
-    }
+    if (typeof nowUs === 'number') this.clock.sample(nowUs, sentAt, this.settings.now())
   }
 
   private fenceScript(
@@ -203,18 +239,18 @@ export class FencedWrites {
         return runScript(
           client,
           SCRIPTS.fence,
-          [`${this.fencePrefix}p`, `${this.fencePrefix}c`],
+          [this.patternFences, this.clearFence],
           ['p', window, invalidation.pattern, MAX_PATTERN_FENCES],
         )
       case 'tags':
         return runScript(
           client,
           SCRIPTS.fence,
-          invalidation.tags.map((tag) => `${this.fencePrefix}t:${tag}`),
+          invalidation.tags.map((tag) => this.tagFencePrefix + tag),
           ['t', window],
         )
       case 'clear':
-        return runScript(client, SCRIPTS.fence, [`${this.fencePrefix}c`], ['c', window])
+        return runScript(client, SCRIPTS.fence, [this.clearFence], ['c', window])
     }
   }
 

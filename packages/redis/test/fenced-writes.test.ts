@@ -97,6 +97,16 @@ describe('fills (a loader result) are fenced by every later change', () => {
     expect(await raw.smembers(`${prefix}#tag:t2`)).toEqual(['k'])
     expect(await s.deleteTags(['t1'])).toBe(1)
   })
+
+  it('runs its scripts by EVAL when Redis lost them (SCRIPT FLUSH, a restarted server)', async () => {
+    const s = store({ prefix: uniquePrefix('noscript') })
+    await s.set('warm', entry(0))
+    await raw.script('FLUSH')
+    expect(await s.write(s.prepare('k', entry('v')))).toBe('written')
+    await raw.script('FLUSH')
+    expect(await s.write(s.prepare('k', entry('w')), { fillSince: s.loadStart() })).toBe('written')
+    expect((await s.get('k'))?.value).toBe('w')
+  })
 })
 
 describe('a Cache over RedisStore alone', () => {
