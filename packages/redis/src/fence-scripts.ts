@@ -17,8 +17,8 @@ import { createHash } from 'node:crypto'
  */
 
 /**
- * What a write script answers, as one integer (a table reply costs Redis more to convert than the
- * rest of the reply path): Redis's time in µs when the write applied, that time negated when a fill
+ * What a write script answers, as one integer (Redis converts a table reply for ~5k instructions
+ * more, of ~80k a write): Redis's time in µs when the write applied, that time negated when a fill
  * was superseded, or one of these codes — which no time can be.
  */
 export const WriteReply = { LATE: 0, LEASE_LOST: -1 } as const
