@@ -23,6 +23,8 @@ import { createSlot, type Slot } from './slot.ts'
 import { storedValue } from './stored-value.ts'
 import { TagIndex } from './tag-index.ts'
 
+const RESOLVED = Promise.resolve()
+
 /**
  * L1: an in-process LRU over lru-cache, bounded by entries and optionally by bytes. Never returns
  * an entry at or past its `staleUntil`. By default holds deep-frozen JSON copies (see the README).
@@ -40,6 +42,8 @@ export class MemoryStore implements CacheStore {
   private misses = 0
   /** Key of the last peek that found no fresh entry, until its fallback read or the next microtask (see peek). */
   private fallbackKey: string | undefined = undefined
+  /** A forgetFallback is queued. */
+  private forgetQueued = false
   private closed = false
 
   constructor(options?: MemoryStoreOptions) {
@@ -98,12 +102,18 @@ export class MemoryStore implements CacheStore {
   }
 
   private expectFallback(key: string): void {
-    if (this.fallbackKey === undefined) queueMicrotask(this.forgetFallback)
     this.fallbackKey = key
+    if (this.forgetQueued) return
+    // One forget in the queue at a time (it runs no later than one queued now would), and a promise
+    // reaction rather than queueMicrotask, which wraps each callback for async_hooks: the miss path
+    // of every L1 read paid for it.
+    this.forgetQueued = true
+    void RESOLVED.then(this.forgetFallback)
   }
 
   /** Ends the synchronous run in which a fallback read counts as the same lookup. */
   private readonly forgetFallback = (): void => {
+    this.forgetQueued = false
     this.fallbackKey = undefined
   }
 
