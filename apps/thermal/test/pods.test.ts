@@ -131,6 +131,8 @@ describe('three pods on one Redis and one database', () => {
     const [p1, p2] = pods as [Pod, Pod, Pod]
     const id = await rackWithDevice(p1, 'outage')
     const cold = await p1.json<Analysis>(`/api/racks/${id}/thermal-analysis`)
+    // Read twice: a key enters pod 2's L1 the second time Redis returns it (l1.admission 'seen-twice').
+    await p2.get(`/api/racks/${id}/thermal-analysis`)
     await p2.get(`/api/racks/${id}/thermal-analysis`) // now in pod 2's L1 too
     redis.pause()
     try {

@@ -68,6 +68,11 @@ export class MemoryStore implements CacheStore {
     return this.options.values === MemoryValueMode.FROZEN_COPY ? this.options.serializer : undefined
   }
 
+  /** Most entries held (option `maxEntries`). */
+  get maxEntries(): number {
+    return this.options.maxEntries
+  }
+
   /** Entries held, including any past staleUntil not yet seen (see {@link MemoryStore.purgeStale}). */
   get size(): number {
     return this.lru.size

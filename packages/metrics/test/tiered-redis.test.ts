@@ -23,6 +23,7 @@ describe('prometheusMetrics on createCache (MemoryStore + RedisStore + RedisBus)
       prefix,
       defaultTtl: '1m',
       redis: { commandTimeout: '50ms', breaker: { failureThreshold: 3, probeInterval: '100ms' } },
+      l1: { admission: 'always' as const }, // B's first read from L2 fills its L1
     }
     podA = createCache(options)
     podB = createCache(options)

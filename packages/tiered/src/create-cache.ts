@@ -10,6 +10,7 @@ import { assertKnownOptions } from '@strata-cache/core/internal'
 import { MemoryStore, type MemoryStoreOptions } from '@strata-cache/memory'
 import { RedisStore, type RedisStoreOptions } from '@strata-cache/redis'
 import { AppChannels, type AppChannelsOptions } from './app-channels.ts'
+import type { L1AdmissionMode } from './l1-admission.ts'
 import { RedisBus } from './redis-bus.ts'
 import type { RedisBusOptions } from './redis-bus-options.ts'
 import { RedisLock } from './redis-lock.ts'
@@ -22,6 +23,7 @@ import {
   storeTarget,
 } from './redis-target.ts'
 import { TieredStore } from './tiered-store.ts'
+import { resolveL1Admission } from './tiered-store-options.ts'
 
 /**
  * Options of {@link createCache}: which tiers, and the Cache's own options (`defaultTtl`, `grace`,
@@ -44,8 +46,8 @@ export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   sentinel?: CacheSentinelOptions
   /** Key prefix in Redis; the bus channel is `<prefix>bus`. @default 'strata:' */
   prefix?: string
-  /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name. @default {} */
-  l1?: Omit<MemoryStoreOptions, 'now'>
+  /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name; and `admission`, `admissionWindow` (see {@link CreateCacheL1Options}). @default {} */
+  l1?: CreateCacheL1Options
   /** L2 (RedisStore) options other than where (url, cluster, sentinel, client), prefix and now; its `redisOptions` also apply to the bus on a cluster or through Sentinel. @default {} */
   redis?: Omit<RedisStoreOptions, 'url' | 'cluster' | 'sentinel' | 'client' | 'prefix' | 'now'>
   /** Bus (RedisBus) options other than url and prefix: instanceId, heartbeat, maxPending, commandTimeout, secret (signs the bus's messages). @default {} */
@@ -56,6 +58,19 @@ export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   maxL1Ttl?: Duration
   /** Application channels (`cache.publish` / `cache.subscribe`): `maxMessageBytes`. Over the bus's connections with Redis, in process without. @default {} */
   channels?: Omit<AppChannelsOptions, 'bus'>
+}
+
+/** `createCache`'s `l1`: the MemoryStore's options, and which values read from Redis it takes. */
+export interface CreateCacheL1Options extends Omit<MemoryStoreOptions, 'now'> {
+  /**
+   * Which values read from Redis enter L1 (your own `set` always does): `'seen-twice'` lets a key in
+   * the second time Redis returns it within `admissionWindow`, so keys read once cost L1 nothing;
+   * `'always'` fills L1 on every Redis hit. No effect without Redis. See TieredStore's `l1Admission`.
+   * @default 'seen-twice'
+   */
+  admission?: L1AdmissionMode
+  /** With `admission: 'seen-twice'`: how many other new keys a first read is remembered for (up to twice that). @default `maxEntries` */
+  admissionWindow?: number
 }
 
 /** The Cache's options createCache passes on; the type check below fails when CacheOptions gains one. */
@@ -131,8 +146,12 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
   }
   // L1 copies values with L2's serializer: it holds (and accepts) what L2 gives back.
   const serializer = l1?.serializer ?? (l1?.values === 'reference' ? undefined : redis?.serializer)
+  const { admission, admissionWindow, ...memoryOptions } = l1 ?? {}
+  // Checked before any connection opens (the TieredStore would check it only after).
+  if (target !== undefined)
+    resolveL1Admission(admission, admissionWindow, 'createCache', ['l1.admission', 'l1.admissionWindow'])
   const memory = new MemoryStore({
-    ...l1,
+    ...memoryOptions,
     ...(now === undefined ? {} : { now }),
     ...(serializer && { serializer }),
   })
@@ -180,6 +199,8 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     channels: appChannels,
     ...(degradedL1Ttl === undefined ? {} : { degradedL1Ttl }),
     ...(maxL1Ttl === undefined ? {} : { maxL1Ttl }),
+    ...(admission === undefined ? {} : { l1Admission: admission }),
+    ...(admissionWindow === undefined ? {} : { l1AdmissionWindow: admissionWindow }),
     ...(now === undefined ? {} : { now }),
   })
   try {

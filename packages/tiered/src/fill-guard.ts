@@ -65,6 +65,12 @@ export class FillGuard {
     return this.isCurrent(ticket) && ticket.activity.writers === 0
   }
 
+  /** A write or removal of `key` by this process is in flight (no ticket needed to ask). */
+  writing(key: string): boolean {
+    const activity = this.activity.get(key)
+    return activity !== undefined && activity.writers > 0
+  }
+
   /** L2 failed a write of the ticket's key while it was in flight: L1's copy is then the only one. */
   l2WriteFailed(ticket: FillTicket): boolean {
     return ticket.activity.l2WriteFailed === true

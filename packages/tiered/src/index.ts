@@ -3,7 +3,7 @@ export { AppChannels } from './app-channels.ts'
 export type { DecodedBusMessage } from './bus-message.ts'
 export { BUS_PROTOCOL_VERSION, decodeBusMessage, encodeBusMessage, isValidInstanceId } from './bus-message.ts'
 export type { BusClusterOptions } from './cluster-bus.ts'
-export type { CreateCacheOptions } from './create-cache.ts'
+export type { CreateCacheL1Options, CreateCacheOptions } from './create-cache.ts'
 export { createCache } from './create-cache.ts'
 export type {
   BusCounters,
@@ -13,6 +13,7 @@ export type {
   InvalidationBus,
   WriteNotice,
 } from './invalidation.ts'
+export { L1AdmissionMode } from './l1-admission.ts'
 export type { MemoryBusOptions } from './memory-bus.ts'
 export { MemoryBus, MemoryBusHub } from './memory-bus.ts'
 export { RedisBus } from './redis-bus.ts'

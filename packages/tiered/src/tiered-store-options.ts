@@ -17,6 +17,7 @@ import type {
   WriteOutcome,
 } from '@strata-cache/redis'
 import type { InvalidationBus } from './invalidation.ts'
+import { L1AdmissionMode, MAX_ADMISSION_WINDOW } from './l1-admission.ts'
 import { DEFAULT_MAX_REPAIRS } from './l2-repairs.ts'
 import type { TieredStore } from './tiered-store.ts'
 
@@ -29,6 +30,8 @@ export interface L1Store extends CacheStore {
    * for fills from an L2 read whose value nobody else holds (see MemoryStore.fill).
    */
   fill?(key: string, entry: CacheEntry, sizeBytes: number): void | Promise<void>
+  /** Most entries L1 holds (MemoryStore's `maxEntries`): the default `l1AdmissionWindow`. @default 10000 */
+  readonly maxEntries?: number
   /** How L1 copies values (MemoryStore's `serializer`): a value L2 decoded in this format may be filled as is. @default JSON */
   readonly serializer?: { readonly name: string } | undefined
 }
@@ -115,6 +118,20 @@ export interface TieredStoreOptions {
    * `error` event with operation `repair`). Needs an L2 with fenced writes (a RedisStore). @default 10000
    */
   maxRepairs?: number
+  /**
+   * Which values read from L2 enter L1 (a pod's own `set` always does): `'always'`, or
+   * `'seen-twice'` — a key enters L1 the second time L2 returns it within `l1AdmissionWindow` (a
+   * doorkeeper, as in TinyLFU). Keys read once (scans, a long tail) then cost L1 nothing: no
+   * freeze, no insert, no eviction, no object kept alive; a key read again pays one more L2 read
+   * before L1 holds it. A key L1 already holds (within grace) is always refreshed.
+   * @default 'seen-twice'
+   */
+  l1Admission?: L1AdmissionMode
+  /**
+   * With `l1Admission: 'seen-twice'`: how many other new keys a first sighting is remembered for
+   * (between this many and twice as many; at most 1,000,000, which takes 8 MB). @default L1's `maxEntries` (10000 when L1 does not say; at most 1,000,000)
+   */
+  l1AdmissionWindow?: number
   /** Application channels the store offers as `channels` (createCache passes AppChannels over the bus); closed with the store. @default none: a Cache over it then delivers in process */
   channels?: ChannelTransport
 }
@@ -131,6 +148,8 @@ const TIERED_STORE_OPTIONS = [
   'publishOnL2Connection',
   'maxRepairs',
   'channels',
+  'l1Admission',
+  'l1AdmissionWindow',
 ] as const
 
 /** Options after defaults and checks. */
@@ -140,7 +159,13 @@ export interface ResolvedTieredStoreOptions {
   degradedL1TtlMs: number
   maxL1TtlMs: number
   maxRepairs: number
+  l1Admission: L1AdmissionMode
+  /** Undefined: L1's maxEntries. */
+  l1AdmissionWindow: number | undefined
 }
+
+/** Admission when the option is left out. */
+export const DEFAULT_L1_ADMISSION: L1AdmissionMode = L1AdmissionMode.SEEN_TWICE
 
 /** Checks `options` (unknown names, the two tiers) and applies the defaults. Throws a CacheOptionError. */
 export function resolveTieredStoreOptions(options: TieredStoreOptions): ResolvedTieredStoreOptions {
@@ -158,7 +183,42 @@ export function resolveTieredStoreOptions(options: TieredStoreOptions): Resolved
     degradedL1TtlMs: parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl'),
     maxL1TtlMs: resolveMaxL1Ttl(options.maxL1Ttl),
     maxRepairs: resolveMaxRepairs(options.maxRepairs),
+    ...resolveL1Admission(options.l1Admission, options.l1AdmissionWindow),
   }
+}
+
+/**
+ * Checks `l1Admission` and `l1AdmissionWindow` (named `names` in errors: createCache calls them
+ * `l1.admission` and `l1.admissionWindow`) and applies the default mode. Throws a CacheOptionError.
+ */
+export function resolveL1Admission(
+  mode: L1AdmissionMode | undefined,
+  window: number | undefined,
+  where = 'TieredStore',
+  names: readonly [string, string] = ['l1Admission', 'l1AdmissionWindow'],
+): Pick<ResolvedTieredStoreOptions, 'l1Admission' | 'l1AdmissionWindow'> {
+  const [modeName, windowName] = names
+  const l1Admission = mode ?? DEFAULT_L1_ADMISSION
+  if (l1Admission !== L1AdmissionMode.ALWAYS && l1Admission !== L1AdmissionMode.SEEN_TWICE) {
+    throw new CacheOptionError(
+      `${where}: option "${modeName}" must be 'always' or 'seen-twice', got ${JSON.stringify(mode) ?? String(mode)}`,
+      { option: modeName },
+    )
+  }
+  if (window === undefined) return { l1Admission, l1AdmissionWindow: undefined }
+  if (!Number.isSafeInteger(window) || window < 1 || window > MAX_ADMISSION_WINDOW) {
+    throw new CacheOptionError(
+      `${where}: option "${windowName}" must be an integer from 1 to ${MAX_ADMISSION_WINDOW} (a number of keys), got ${String(window)}`,
+      { option: windowName },
+    )
+  }
+  if (l1Admission !== L1AdmissionMode.SEEN_TWICE) {
+    throw new CacheOptionError(
+      `${where}: option "${windowName}" is only used with ${modeName}: 'seen-twice' (got '${l1Admission}')`,
+      { option: windowName },
+    )
+  }
+  return { l1Admission, l1AdmissionWindow: window }
 }
 
 function resolveMaxL1Ttl(value: Duration | undefined): number {

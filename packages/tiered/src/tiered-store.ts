@@ -17,10 +17,12 @@ import { ListenerSet } from '@strata-cache/core/internal'
 import { DegradedL1 } from './degraded-l1.ts'
 import { FillGuard } from './fill-guard.ts'
 import type { Invalidation, InvalidationBus } from './invalidation.ts'
+import { ADMIT_ALL, type L1Admission, MAX_ADMISSION_WINDOW, SeenTwice } from './l1-admission.ts'
 import { L2Repairs } from './l2-repairs.ts'
 import { RemoteInvalidations } from './remote-invalidations.ts'
 import { RepairReplay } from './repair-replay.ts'
 import { tieredHealth, tieredStats } from './tier-report.ts'
+import { TieredReads } from './tiered-reads.ts'
 import {
   type FencedL2,
   isFenced,
@@ -29,10 +31,14 @@ import {
   resolveTieredStoreOptions,
   type TieredStoreOptions,
 } from './tiered-store-options.ts'
-import { TieredWrites } from './tiered-writes.ts'
+import { TieredWrites, type TieredWritesContext } from './tiered-writes.ts'
+
+/** New keys a first sighting is remembered for when L1 does not say how many entries it holds. */
+const DEFAULT_ADMISSION_WINDOW = 10_000
 
 /**
- * L1 + L2 + an invalidation bus. Reads L1, then L2 (filling L1); writes L2, then L1, then tells the
+ * L1 + L2 + an invalidation bus. Reads L1, then L2 (filling L1 with keys admission lets in: by default
+ * a key's second L2 hit within a window, see SeenTwice); writes L2, then L1, then tells the
  * other pods (with `publishOnL2Connection`, a `set` tells them in the L2 write's own round trip, run
  * right after the write). Never puts into L1 a value whose read overlapped an invalidation of its key
  * (see FillGuard), and distrusts L1 whenever the bus may have lost a message (see DegradedL1).
@@ -60,6 +66,9 @@ export class TieredStore implements CacheStore {
   private readonly repairs: L2Repairs
   private readonly replay: RepairReplay
   private readonly writes: TieredWrites
+  private readonly reads: TieredReads
+  /** Which values from L2 (or a loader) enter L1 (option `l1Admission`); a pod's own `set` always does. */
+  private readonly admission: L1Admission
   private closed = false
 
   constructor(options: TieredStoreOptions) {
@@ -100,7 +109,16 @@ export class TieredStore implements CacheStore {
       emit: (event) => this.listeners.emit(event),
       l2Name: this.l2.name,
     })
-    this.writes = new TieredWrites({
+    this.admission =
+      resolved.l1Admission === 'always'
+        ? ADMIT_ALL
+        : new SeenTwice(
+            resolved.l1AdmissionWindow ??
+              Math.min(this.l1.maxEntries ?? DEFAULT_ADMISSION_WINDOW, MAX_ADMISSION_WINDOW),
+          )
+    // Carries the admission gate for loader fills (a plain variable: no excess-property check).
+    const writesContext: TieredWritesContext & { readonly admission: L1Admission } = {
+      admission: this.admission,
       l1: this.l1,
       l2: this.l2,
       fenced: this.fenced,
@@ -113,6 +131,17 @@ export class TieredStore implements CacheStore {
       l2Available: () => this.l2Available(),
       publish: (invalidation) => this.publish(invalidation),
       emit: (event) => this.listeners.emit(event),
+    }
+    this.writes = new TieredWrites(writesContext)
+    this.reads = new TieredReads({
+      l1: this.l1,
+      l2: this.l2,
+      guard: this.guard,
+      repairs: this.repairs,
+      writes: this.writes,
+      admission: this.admission,
+      doorkeeper: this.admission instanceof SeenTwice ? this.admission : undefined,
+      now: this.now,
     })
     const lock = options.lock
     if (typeof lock === 'function') this.lock = lock(this)
@@ -144,75 +173,26 @@ export class TieredStore implements CacheStore {
     return this.l1.peek?.<T>(key, at)
   }
 
-  /** L1 when fresh there, else L2 (filling L1 unless an invalidation overlapped the read); an L1 entry within grace when L2 misses. */
-  async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
-    this.assertOpen()
-    this.degraded.enforce()
-    const local = this.l1.peek !== undefined ? this.l1.peek<T>(key) : await this.l1.get<T>(key)
-    if (local !== undefined && this.now() < local.expiresAt) return local
-    const ticket = this.guard.begin(key, false)
-    let entry: CacheEntry<T> | undefined
+  /**
+   * L1 when fresh there, else L2: filling L1 when admission lets the key in (option `l1Admission`)
+   * and no invalidation or write of it overlapped the read; an L1 entry within grace when L2 misses.
+   */
+  get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+    // Not async (one promise fewer per read), so what throws must reject like an async method would.
     try {
-      entry = await this.l2.get<T>(key)
-    } finally {
-      this.guard.end(ticket, false)
+      this.assertOpen()
+      this.degraded.enforce()
+      return this.reads.get<T>(key)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    if (entry === undefined) {
-      // L2 missed or is down: an L1 entry within grace is still better than nothing.
-      return local
-    }
-    if (this.guard.mayFill(ticket) && !this.writes.pendingRemoval(key, entry))
-      await this.writes.writeL1(key, entry)
-    else return this.writes.ownWriteOr(key, ticket, entry)
-    return entry
   }
 
   /** L1 for each key, then one batched L2 read (`getMany` where L2 has it) for the rest; same order as `keys`. */
   async getMany<T>(keys: readonly string[]): Promise<(CacheEntry<T> | undefined)[]> {
     this.assertOpen()
     this.degraded.enforce()
-    const now = this.now()
-    const results: (CacheEntry<T> | undefined)[] = new Array(keys.length)
-    const locals: (CacheEntry<T> | undefined)[] = new Array(keys.length)
-    const missing: number[] = []
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!
-      const local = this.l1.peek !== undefined ? this.l1.peek<T>(key) : await this.l1.get<T>(key)
-      if (local !== undefined && now < local.expiresAt) results[i] = local
-      else {
-        locals[i] = local
-        missing.push(i)
-      }
-    }
-    if (missing.length === 0) return results
-    const missingKeys = missing.map((i) => keys[i]!)
-    const tickets = missingKeys.map((key) => this.guard.begin(key, false))
-    let entries: (CacheEntry<T> | undefined)[]
-    try {
-      entries =
-        this.l2.getMany !== undefined
-          ? await this.l2.getMany<T>(missingKeys)
-          : await Promise.all(missingKeys.map((key) => this.l2.get<T>(key)))
-    } finally {
-      for (const ticket of tickets) this.guard.end(ticket, false)
-    }
-    for (let j = 0; j < missing.length; j++) {
-      const i = missing[j]!
-      const entry = entries[j]
-      if (entry === undefined) {
-        results[i] = locals[i]
-        continue
-      }
-      const key = missingKeys[j]!
-      if (this.guard.mayFill(tickets[j]!) && !this.writes.pendingRemoval(key, entry))
-        await this.writes.writeL1(key, entry)
-      else {
-        results[i] = this.writes.ownWriteOr(key, tickets[j]!, entry)
-        continue
-      }
-      results[i] = entry
-    }
-    return results
+    return this.reads.getMany<T>(keys)
   }
 
   // ---- writes -----------------------------------------------------------------------------------

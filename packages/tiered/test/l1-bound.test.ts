@@ -19,7 +19,7 @@ function setup(options: { maxL1Ttl?: string } = {}) {
   const l1 = new MemoryStore({ name: 'l1', now: clock })
   const l2 = new MemoryStore({ name: 'l2', now: clock })
   // As a plain CacheStore: MemoryStore's private `prepare` is not L2Store's fenced write.
-  const store = new TieredStore({ l1, l2: l2 as CacheStore, now: clock, ...options })
+  const store = new TieredStore({ l1, l2: l2 as CacheStore, now: clock, l1Admission: 'always', ...options })
   stores.push(store)
   return { l1, l2, store, advance: (ms: number) => (now += ms), now: clock }
 }

@@ -36,6 +36,7 @@ describe('L1 works with the L2 serializer', () => {
           prefix,
           bus: { instanceId },
           redis: { serializer, compression: { threshold: 16 } },
+          l1: { admission: 'always' }, // b's first read fills its L1
         })
         caches.push(cache)
         return cache

@@ -68,6 +68,7 @@ function setup(
     bus,
     now: clock,
     degradedL1Ttl: options.degradedL1Ttl ?? 5000,
+    l1Admission: 'always',
     ...(options.lock === undefined ? {} : { lock: options.lock }),
   })
   const other = new MemoryBus({ hub, instanceId: 'other' })
@@ -298,6 +299,7 @@ describe('TieredStores sharing a MemoryBusHub', () => {
           l1: new MemoryStore({ name: 'l1' }),
           l2: shared as CacheStore,
           bus: new MemoryBus({ hub, instanceId: id }),
+          l1Admission: 'always',
         }),
     )
     const [a, b] = pods as [TieredStore, TieredStore]

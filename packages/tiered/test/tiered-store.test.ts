@@ -45,7 +45,15 @@ async function setup(options: { url?: string; degradedL1Ttl?: number; l1MaxBytes
   })
   const l2 = new GatedStore()
   const bus = new RedisBus({ url, prefix, instanceId: 'self', heartbeat: '100ms', localDelivery: false })
-  const store = new TieredStore({ l1, l2, bus, now: clock, degradedL1Ttl: options.degradedL1Ttl ?? 5000 })
+  // Every L2 hit fills L1 (the fill and its guards are under test; admission has its own tests).
+  const store = new TieredStore({
+    l1,
+    l2,
+    bus,
+    now: clock,
+    degradedL1Ttl: options.degradedL1Ttl ?? 5000,
+    l1Admission: 'always',
+  })
   const other = new RedisBus({ url, prefix, instanceId: 'other', heartbeat: '100ms', localDelivery: false })
   const events: StoreEvent[] = []
   store.subscribe((event) => events.push(event))
@@ -408,7 +416,7 @@ describe('TieredStore over a RedisStore', () => {
     const l2 = new RedisStore({ url: own.url, prefix: 'fail:' })
     // A slow heartbeat: the bus still counts as up, so only the failed L2 write explains the short TTL.
     const bus = new RedisBus({ url: own.url, prefix: 'fail:', heartbeat: '1m', localDelivery: false })
-    const store = new TieredStore({ l1, l2, bus, degradedL1Ttl: 2000 })
+    const store = new TieredStore({ l1, l2, bus, degradedL1Ttl: 2000, l1Admission: 'always' })
     try {
       await store.ready()
       await l2.ready()
@@ -435,7 +443,7 @@ describe('TieredStore filling L1 from an L2 read', () => {
   function redisTiers(l1Options: { maxBytes?: number } = {}) {
     const l1 = new MemoryStore({ name: 'l1', ...l1Options })
     const l2 = new RedisStore({ url: server.url, prefix: `fill${++counter}:` })
-    const store = new TieredStore({ l1, l2 })
+    const store = new TieredStore({ l1, l2, l1Admission: 'always' })
     const events: StoreEvent[] = []
     store.subscribe((event) => events.push(event))
     cleanups.push(() => store.close())
@@ -503,7 +511,7 @@ describe('TieredStore filling L1 from an L2 read', () => {
       prefix: `fill${++counter}:`,
       serializer: { name: 'json-too', serialize: JSON.stringify, deserialize: JSON.parse },
     })
-    const store = new TieredStore({ l1, l2 })
+    const store = new TieredStore({ l1, l2, l1Admission: 'always' })
     cleanups.push(() => store.close())
     await l2.set('k', createEntry({ n: 1 }, HOUR, 0, Date.now()))
     const read = await store.get<{ n: number }>('k')
