@@ -33,7 +33,8 @@ export const suite: BenchSuite = {
       redisUrl: server.url,
       prefix: 'bench-tiered:',
       defaultTtl: '1h',
-      l1: { maxEntries: 1 },
+      // Every L2 hit fills L1 (the default admission would keep keys read once out of it).
+      l1: { maxEntries: 1, admission: 'always' },
     })
     // A/B of the L1 fill on an L2 hit, no bus: MemoryStore.fill (takes over the decoded value) against
     // the copy path (`fill` hidden, so TieredStore uses set: stringify + byteLength + parse + freeze).
@@ -41,7 +42,7 @@ export const suite: BenchSuite = {
       const l1 = new MemoryStore({ maxEntries: 1 })
       if (!fill) Object.defineProperty(l1, 'fill', { value: undefined })
       const l2 = new RedisStore({ url: server.url, prefix: 'bench-tiered:' })
-      return new Cache({ store: new TieredStore({ l1, l2 }), defaultTtl: '1h' })
+      return new Cache({ store: new TieredStore({ l1, l2, l1Admission: 'always' }), defaultTtl: '1h' })
     }
     const withFill = direct(true)
     const withCopy = direct(false)
