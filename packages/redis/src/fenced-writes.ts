@@ -65,7 +65,6 @@ interface FencedWritesSettings {
   prefix: string
   commandTimeoutMs: number
   fenceWindowMs: number
-  now: () => number
 }
 
 /**
@@ -87,7 +86,9 @@ export class FencedWrites {
     private readonly pool: ConnectionPool,
     private readonly tags: TagIndex,
   ) {
-    this.clock = new RedisClock(settings.now)
+    // Redis's clock runs in real time whatever the store's `now` says (tests and apps may inject
+    // their own): estimated from the wall clock, or a frozen injected clock makes every set late.
+    this.clock = new RedisClock(Date.now)
     this.fencePrefix = `${tags.internalPrefix}f`
     this.resync = setInterval(() => this.sync(), CLOCK_RESYNC_MS)
     this.resync.unref()
@@ -154,7 +155,7 @@ export class FencedWrites {
           (this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS) *
             1000,
         )
-    const sentAt = this.settings.now()
+    const sentAt = Date.now()
     const reply = runScript(client, script, keys, [
       fill ? 'f' : 's',
       write.text,
@@ -172,7 +173,7 @@ export class FencedWrites {
     await Promise.all(commands)
     const [code, nowUs] = (await reply) as [number, number]
     this.clock.seen(nowUs)
-    this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+    this.clock.recordMs(nowUs / 1000, sentAt, Date.now())
     return OUTCOMES[code] ?? 'failed'
   }
 
@@ -185,24 +186,24 @@ export class FencedWrites {
 
   /** Runs the delete script over (entry, fence) pairs; notes the Redis time its reply carries. */
   async deleteScript(client: RedisClient, pairs: readonly string[]): Promise<number> {
-    const sentAt = this.settings.now()
+    const sentAt = Date.now()
     const [removed, nowUs] = (await runScript(client, SCRIPTS.delete, pairs, [
       this.settings.fenceWindowMs,
     ])) as [number, number]
     this.clock.seen(nowUs)
-    this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+    this.clock.recordMs(nowUs / 1000, sentAt, Date.now())
     return removed
   }
 
   /** Records the fence of a pattern, tags or clear, before their keys are removed. */
   async fence(client: RedisClient, invalidation: Exclude<StoreInvalidation, { kind: 'key' }>): Promise<void> {
-    const sentAt = this.settings.now()
+    const sentAt = Date.now()
     const nowUs = await this.fenceScript(client, invalidation)
     // The script answers with the fence's own time (µs): one more clock sample, and a time this
     // pod's later loads start after.
     if (typeof nowUs === 'number') {
       this.clock.seen(nowUs)
-      this.clock.recordMs(nowUs / 1000, sentAt, this.settings.now())
+      this.clock.recordMs(nowUs / 1000, sentAt, Date.now())
     }
   }
 
@@ -242,9 +243,9 @@ export class FencedWrites {
     this.syncing = true
     void this.runner
       .run('clock', undefined, undefined, true, async (client) => {
-        const sentAt = this.settings.now()
+        const sentAt = Date.now()
         const reply = await client.time()
-        this.clock.record(reply, sentAt, this.settings.now())
+        this.clock.record(reply, sentAt, Date.now())
       })
       .finally(() => {
         this.syncing = false
