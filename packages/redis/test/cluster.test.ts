@@ -1,6 +1,7 @@
 import type { CacheEntry } from '@strata-cache/core'
 import { describeStoreConformance } from '@strata-cache/test-suite'
 import { type RedisCluster, startRedisCluster } from '@strata-cache/test-suite/redis-server'
+import { steady } from '@strata-cache/test-suite/testing'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
@@ -34,8 +35,18 @@ afterAll(async () => {
 
 describeStoreConformance({
   name: 'RedisStore (3-master cluster)',
-  createStore: ({ prefix, now }) =>
-    new RedisStore({ cluster: { nodes: cluster.nodes }, prefix, now, commandTimeout: TEST_COMMAND_TIMEOUT }),
+  createStore: async ({ prefix, now }) => {
+    const store = new RedisStore({
+      cluster: { nodes: cluster.nodes },
+      prefix,
+      now,
+      commandTimeout: TEST_COMMAND_TIMEOUT,
+    })
+    // An ioredis Cluster may drop and redo its first connection just after connecting.
+    await store.ready()
+    await steady(() => store.isAvailable())
+    return store
+  },
   capabilities: { sharedAcrossInstances: true, survivesRestart: true, injectableClock: true },
 })
 

@@ -2,6 +2,7 @@ import { type Cache, CacheError } from '@strata-cache/core'
 import { keySlot } from '@strata-cache/redis/internal'
 import { describeStoreConformance } from '@strata-cache/test-suite'
 import { type RedisCluster, startRedisCluster } from '@strata-cache/test-suite/redis-server'
+import { steady } from '@strata-cache/test-suite/testing'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from '../src/create-cache.ts'
@@ -34,7 +35,10 @@ function prefix(label: string): string {
 async function clusterCache(p: string, options: Parameters<typeof createCache>[0] = {}): Promise<Cache> {
   const cache = createCache({ cluster: { nodes: cluster.nodes }, prefix: p, defaultTtl: '1m', ...options })
   caches.push(cache)
-  expect(await (cache.store as TieredStore).ready(10_000)).toBe(true)
+  const store = cache.store as TieredStore
+  expect(await store.ready(10_000)).toBe(true)
+  // An ioredis Cluster may drop and redo its first connection just after connecting.
+  await steady(() => store.l2.isAvailable?.() !== false)
   return cache
 }
 
@@ -57,6 +61,8 @@ describeStoreConformance({
     })
     const store = cache.store as TieredStore
     await store.ready(10_000)
+    // An ioredis Cluster may drop and redo its first connection just after connecting.
+    await steady(() => store.l2.isAvailable?.() !== false)
     return store
   },
   capabilities: { sharedAcrossInstances: true, survivesRestart: true, injectableClock: true },

@@ -15,3 +15,19 @@ export async function until(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
+
+/**
+ * Resolves once `check` has held for `forMs` without a break (polled every 5 ms); rejects after
+ * `timeoutMs`. For a client that may drop and redo its first connection just after it connected
+ * (an ioredis Cluster does), so a test starts on a settled store.
+ */
+export async function steady(check: () => boolean, forMs = 50, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  let since = performance.now()
+  while (performance.now() < deadline) {
+    if (!check()) since = performance.now()
+    else if (performance.now() - since >= forMs) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`not steady for ${forMs} ms within ${timeoutMs} ms`)
+}
