@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { CLUSTER_WRITE_SCRIPT } from './cluster-fence-scripts.ts'
+import { CLUSTER_SCRIPTS } from './cluster-fence-scripts.ts'
 import { loadScriptsOnReady } from './fence-scripts.ts'
 
 /**
@@ -11,7 +11,10 @@ import { loadScriptsOnReady } from './fence-scripts.ts'
 export function warmClusterNodes(cluster: Cluster): void {
   cluster.on('+node', (node: Redis) => {
     loadScriptsOnReady(node)
-    node.on('ready', () => void node.script('LOAD', CLUSTER_WRITE_SCRIPT).catch(() => {}))
+    node.on('ready', () => {
+      for (const { text } of [CLUSTER_SCRIPTS.set, CLUSTER_SCRIPTS.fill])
+        node.script('LOAD', text).catch(() => {})
+    })
     node.connect().catch(() => {})
   })
 }

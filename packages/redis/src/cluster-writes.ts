@@ -1,7 +1,7 @@
 import { CacheError, CacheErrorCode } from '@strata-cache/core'
 import type { Cluster } from 'ioredis'
 import { CLUSTER_SCRIPTS } from './cluster-fence-scripts.ts'
-import { runScript } from './fence-scripts.ts'
+import { runScript, type ScriptArg } from './fence-scripts.ts'
 import type { FencedWrites, StoreInvalidation, WriteOptions, WriteOutcome } from './fenced-writes.ts'
 import type { Bound } from './key-commands.ts'
 import { NodeFences } from './node-fences.ts'
@@ -62,14 +62,19 @@ export class ClusterWrites {
       // The client knows no master of the slot yet (connecting, or in the middle of a failover).
       throw new CacheError(CacheErrorCode.STORE_UNAVAILABLE, `no master is known for "${full}" yet`)
     }
-    const keys = [full, this.keyFence(write.key)]
-    if (options.lease !== undefined) keys.push(options.lease.key)
-    const fences = [
-      this.nodes.clearKey(node),
-      this.nodes.patternKey(node),
-      ...tags.map((tag) => this.nodes.tagFenceKey(node, tag)),
-    ]
-    return this.fenced.runWrite(client, write, options, keys, tags.length, CLUSTER_SCRIPTS.write, fences)
+    const { lease } = options
+    const flat: ScriptArg[] = [full, this.keyFence(write.key)]
+    if (lease !== undefined) flat.push(lease.key)
+    const numKeys = flat.length
+    flat.push(write.text, write.ttlMs, this.fenced.writeTime(options), this.settings.fenceWindowMs)
+    const fill = options.fillSince !== undefined
+    if (fill) {
+      flat.push(write.key, this.nodes.clearKey(node), this.nodes.patternKey(node))
+      for (const tag of tags) flat.push(this.nodes.tagFenceKey(node, tag))
+    }
+    if (lease !== undefined) flat.push(lease.token)
+    const script = fill ? CLUSTER_SCRIPTS.fill : CLUSTER_SCRIPTS.set
+    return this.fenced.runWrite(client, script, numKeys, flat, undefined)
   }
 
   /** Removes keys and leaves their fences: one script per slot, all at once. Resolves how many entries went. */

@@ -16,8 +16,12 @@ import { createHash } from 'node:crypto'
  * that would judge it have expired.
  */
 
-/** Outcome codes the write script returns (with Redis's time: `{ code, nowUs }`). */
-export const WriteCode = { WRITTEN: 1, SUPERSEDED: 0, LATE: -1, LEASE_LOST: -2 } as const
+/**
+ * What a write script answers, as one integer (Redis converts a table reply for ~5k instructions
+ * more, of ~80k a write): Redis's time in µs when the write applied, that time negated when a fill
+ * was superseded, or one of these codes — which no time can be.
+ */
+export const WriteReply = { LATE: 0, LEASE_LOST: -1 } as const
 
 // Linear-time glob (`*`, `?`) with star backtracking: a crafted pattern cannot make Redis spin.
 export const LUA_GLOB = `
@@ -42,52 +46,80 @@ end
 `
 
 // Microseconds: a fill is judged against changes to the microsecond, and a pod's own change never
-// ties with a load it starts after hearing back. \`nowText\` is the exact decimal (Lua's own number
-// formatting would round 16 digits).
+// ties with a load it starts after hearing back. \`nowText\` is the exact decimal a fence holds: Lua's
+// own number formatting would round 16 digits, and redis.call's (%.17g) costs Redis more than this.
 export const LUA_NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local nowText = t[1] .. string.format('%06d', tonumber(t[2]))
+`
+export const LUA_NOW_TEXT = `
+local nowText = t[1] .. string.sub('000000', #t[2] + 1) .. t[2]
+`
+
+/*
+ * The write scripts, a set and a fill: one key layout and one argument layout for both, so a pod
+ * builds them once.
+ *
+ * KEYS: entry, key fence, clear fence, pattern fences, then `n` tag sets, then `n` tag fences, then
+ * the lock key when a lease token is given.
+ * ARGV: text, ttlMs, a time in µs (a set's `notAfter`, a fill's `since`), fenceWindowMs, then the
+ * lease token if any. Answers as {@link WriteReply} says.
+ *
+ * The cache key (a tag set's member, what a pattern is matched against) is the entry key past the
+ * prefix, whose length the clear fence `<prefix>#fc` gives: one argument fewer on every write.
+ */
+const LUA_WRITE_HEAD = `${LUA_NOW}
+local token = ARGV[5]
+local n = (#KEYS - (token and 5 or 4)) / 2
+`
+const LUA_LEASE = `
+if token and redis.call('GET', KEYS[#KEYS]) ~= token then return -1 end
+`
+const LUA_STORE = `
+local ttl = ARGV[2]
+if n > 0 then
+  local key = string.sub(KEYS[1], #KEYS[3] - 2)
+  for i = 1, n do
+    redis.call('SADD', KEYS[4 + i], key)
+    if redis.call('PTTL', KEYS[4 + i]) < tonumber(ttl) then redis.call('PEXPIRE', KEYS[4 + i], ttl) end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+`
+
+/** A `set`: dropped past its `notAfter`; writes the entry and its key fence. */
+export const SET_SCRIPT = `${LUA_WRITE_HEAD}
+if now > tonumber(ARGV[3]) then return 0 end
+${LUA_LEASE}${LUA_STORE}${LUA_NOW_TEXT}
+redis.call('SET', KEYS[2], nowText, 'PX', ARGV[4])
+return now
 `
 
 /**
- * KEYS: entry, key fence, clear fence, pattern fences, then `n` tag sets, then `n` tag fences,
- * then the lock key when ARGV[8] is a lease token.
- * ARGV: mode ('s' set | 'f' fill), text, ttlMs, since (µs), notAfter (µs, 0: none), fenceWindowMs, n,
- * token, cache key. Returns `{ code, nowUs }` (see WriteCode).
+ * A fill: dropped when older than fenceWindow, or when a fence of its key, the prefix, one of its
+ * tags (one MGET) or a matching pattern is at or after `since`.
  */
-export const WRITE_SCRIPT = `${LUA_GLOB}${LUA_NOW}
-local mode, since, notAfter = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])
-local window, n, token = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
-if notAfter > 0 and now > notAfter then return {-1, now} end
-if token ~= '' and redis.call('GET', KEYS[5 + 2 * n]) ~= token then return {-2, now} end
-if mode == 'f' then
-  if now - since > window * 1000 then return {0, now} end
-  local f = redis.call('GET', KEYS[2])
-  if f and tonumber(f) >= since then return {0, now} end
-  local c = redis.call('GET', KEYS[3])
-  if c and tonumber(c) >= since then return {0, now} end
-  for i = 1, n do
-    local tf = redis.call('GET', KEYS[4 + n + i])
-    if tf and tonumber(tf) >= since then return {0, now} end
-  end
-  local patterns = redis.call('ZRANGEBYSCORE', KEYS[4], since, '+inf')
+export const FILL_SCRIPT = `${LUA_WRITE_HEAD}${LUA_LEASE}
+local since = tonumber(ARGV[3])
+if now - since > tonumber(ARGV[4]) * 1000 then return -now end
+local fences = redis.call('MGET', KEYS[2], KEYS[3], unpack(KEYS, 5 + n, 4 + 2 * n))
+for i = 1, #fences do
+  if fences[i] and tonumber(fences[i]) >= since then return -now end
+end
+local patterns = redis.call('ZRANGEBYSCORE', KEYS[4], ARGV[3], '+inf')
+if #patterns > 0 then
+  ${LUA_GLOB}
+  local key = string.sub(KEYS[1], #KEYS[3] - 2)
   for _, p in ipairs(patterns) do
-    if glob(p, ARGV[9]) then return {0, now} end
+    if glob(p, key) then return -now end
   end
 end
-local ttl = tonumber(ARGV[3])
-for i = 1, n do
-  redis.call('SADD', KEYS[4 + i], ARGV[9])
-  if redis.call('PTTL', KEYS[4 + i]) < ttl then redis.call('PEXPIRE', KEYS[4 + i], ttl) end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
-if mode == 's' then redis.call('SET', KEYS[2], nowText, 'PX', window) end
-return {1, now}
+${LUA_STORE}
+return now
 `
 
 /** KEYS: pairs of (entry, key fence). ARGV: fenceWindowMs. Returns `{ removed, nowUs }`. */
-export const DELETE_SCRIPT = `${LUA_NOW}
+export const DELETE_SCRIPT = `${LUA_NOW}${LUA_NOW_TEXT}
 local window, removed = tonumber(ARGV[1]), 0
 for i = 1, #KEYS, 2 do
   removed = removed + redis.call('UNLINK', KEYS[i])
@@ -102,7 +134,7 @@ return {removed, now}
  * clear fence (ARGV[1] = 'c'). ARGV[2]: fenceWindowMs. ARGV[4]: most patterns kept. Returns Redis's
  * time in µs (the fence's own).
  */
-export const FENCE_SCRIPT = `${LUA_NOW}
+export const FENCE_SCRIPT = `${LUA_NOW}${LUA_NOW_TEXT}
 local kind, window = ARGV[1], tonumber(ARGV[2])
 if kind == 'p' then
   redis.call('ZADD', KEYS[1], nowText, ARGV[3])
@@ -128,20 +160,25 @@ export interface Script {
   readonly sha: string
 }
 
-function script(text: string): Script {
+/** A script with its SHA1. */
+export function defineScript(text: string): Script {
   return { text, sha: createHash('sha1').update(text).digest('hex') }
 }
 
 export const SCRIPTS = {
-  write: script(WRITE_SCRIPT),
-  delete: script(DELETE_SCRIPT),
-  fence: script(FENCE_SCRIPT),
+  set: defineScript(SET_SCRIPT),
+  fill: defineScript(FILL_SCRIPT),
+  delete: defineScript(DELETE_SCRIPT),
+  fence: defineScript(FENCE_SCRIPT),
 } as const
 
+/** A script's key or argument, as ioredis sends it (a number is sent as its decimal text). */
+export type ScriptArg = string | number | Buffer
+
 /** What runs a script: an ioredis client (or pipeline) with evalsha/eval. */
-interface ScriptRunner {
-  evalsha(sha: string, numKeys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
-  eval(script: string, numKeys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
+export interface ScriptRunner {
+  evalsha(sha: string, numKeys: number, ...args: ScriptArg[]): Promise<unknown>
+  eval(script: string, numKeys: number, ...args: ScriptArg[]): Promise<unknown>
 }
 
 /** EVALSHA, then EVAL once if the server does not have the script (first use, restart, failover). */
@@ -149,7 +186,7 @@ export async function runScript(
   client: ScriptRunner,
   { text, sha }: Script,
   keys: readonly string[],
-  args: readonly (string | number | Buffer)[],
+  args: readonly ScriptArg[],
 ): Promise<unknown> {
   try {
     return await client.evalsha(sha, keys.length, ...keys, ...args)
@@ -157,6 +194,37 @@ export async function runScript(
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
     return client.eval(text, keys.length, ...keys, ...args)
   }
+}
+
+/**
+ * EVALSHA of `script` with its `numKeys` keys and then its arguments in one array, handed to ioredis
+ * as is (it flattens an array argument): the hot path's way, with no copies on the way and no
+ * wrapper promise. A rejection is the caller's to pass to {@link evalOnNoScript}.
+ */
+export function evalShaFlat(
+  client: ScriptRunner,
+  script: Script,
+  numKeys: number,
+  keysAndArgs: readonly ScriptArg[],
+): Promise<unknown> {
+  return (client as unknown as FlatEvalSha).evalsha(script.sha, numKeys, keysAndArgs)
+}
+
+/** ioredis's evalsha as it is called with one array: its Command flattens the arguments. */
+interface FlatEvalSha {
+  evalsha(sha: string, numKeys: number, keysAndArgs: readonly ScriptArg[]): Promise<unknown>
+}
+
+/** After {@link evalShaFlat} rejected: EVAL once when the server lacked the script, else the same rejection. */
+export function evalOnNoScript(
+  error: unknown,
+  client: ScriptRunner,
+  script: Script,
+  numKeys: number,
+  keysAndArgs: readonly ScriptArg[],
+): Promise<unknown> {
+  if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) return Promise.reject(error)
+  return client.eval(script.text, numKeys, ...keysAndArgs)
 }
 
 /** What a connection needs to load scripts: ioredis's `script` and its events. */

@@ -1,5 +1,13 @@
 import type { CommandRunner } from './command-runner.ts'
-import { runScript, SCRIPTS, type Script, WriteCode } from './fence-scripts.ts'
+import {
+  evalOnNoScript,
+  evalShaFlat,
+  runScript,
+  SCRIPTS,
+  type Script,
+  type ScriptArg,
+  WriteReply,
+} from './fence-scripts.ts'
 import type { ConnectionPool } from './pool.ts'
 import { RedisClock } from './redis-clock.ts'
 import type { RedisClient } from './redis-store-options.ts'
@@ -54,13 +62,6 @@ const LATE_SLACK_MS = 20
 /** How often the clock is sampled again when no write has sampled it, ms. */
 const CLOCK_RESYNC_MS = 30_000
 
-const OUTCOMES: Record<number, WriteOutcome> = {
-  [WriteCode.WRITTEN]: 'written',
-  [WriteCode.SUPERSEDED]: 'superseded',
-  [WriteCode.LATE]: 'late',
-  [WriteCode.LEASE_LOST]: 'lease-lost',
-}
-
 interface FencedWritesSettings {
   prefix: string
   commandTimeoutMs: number
@@ -77,6 +78,11 @@ export class FencedWrites {
   /** This process's estimate of Redis's clock, sampled from every write's reply. */
   readonly clock: RedisClock
   private readonly fencePrefix: string
+  // Fence keys and their heads, built once: a write names four keys.
+  private readonly keyFencePrefix: string
+  private readonly tagFencePrefix: string
+  private readonly clearFence: string
+  private readonly patternFences: string
   private syncing = false
   private readonly resync: NodeJS.Timeout
 
@@ -90,6 +96,10 @@ export class FencedWrites {
     // their own): estimated from the wall clock, or a frozen injected clock makes every set late.
     this.clock = new RedisClock(Date.now)
     this.fencePrefix = `${tags.internalPrefix}f`
+    this.keyFencePrefix = `${this.fencePrefix}:`
+    this.tagFencePrefix = `${this.fencePrefix}t:`
+    this.clearFence = `${this.fencePrefix}c`
+    this.patternFences = `${this.fencePrefix}p`
     this.resync = setInterval(() => this.sync(), CLOCK_RESYNC_MS)
     this.resync.unref()
     // Sample the clock as soon as Redis answers: a fill fenced on an unsampled clock assumes a
@@ -114,73 +124,90 @@ export class FencedWrites {
     return this.clock.loadStart()
   }
 
-  /** Writes one encoded entry on `client` as a fenced script; see {@link WriteOutcome}. */
+  /**
+   * Writes one encoded entry on `client` as a fenced script (a fill when `fillSince` is given, else
+   * a set); see {@link WriteOutcome}. Keys and arguments as SCRIPTS.set and .fill take them.
+   */
   write(client: RedisClient, write: EncodedWrite, options: WriteOptions): Promise<WriteOutcome> {
-    const tags = write.entry.tags ?? []
-    const keys = [
-      this.settings.prefix + write.key,
-      `${this.fencePrefix}:${write.key}`,
-      `${this.fencePrefix}c`,
-      `${this.fencePrefix}p`,
-      ...tags.map((tag) => this.tags.keyFor(tag)),
-      ...tags.map((tag) => `${this.fencePrefix}t:${tag}`),
-    ]
-    if (options.lease !== undefined) keys.push(options.lease.key)
-    return this.runWrite(client, write, options, keys, tags.length)
+    const { prefix, fenceWindowMs } = this.settings
+    const { key, text, ttlMs } = write
+    const tags = write.entry.tags
+    const { lease } = options
+    const sentAt = Date.now()
+    const time = this.writeTime(options, sentAt)
+    const script = options.fillSince === undefined ? SCRIPTS.set : SCRIPTS.fill
+    if (lease === undefined && (tags === undefined || tags.length === 0)) {
+      // The common write: four keys, four arguments, one array.
+      const flat = [
+        prefix + key,
+        this.keyFencePrefix + key,
+        this.clearFence,
+        this.patternFences,
+        text,
+        ttlMs,
+        time,
+        fenceWindowMs,
+      ]
+      return this.runWrite(client, script, 4, flat, options.followUp, sentAt)
+    }
+    const flat: ScriptArg[] = [prefix + key, this.keyFencePrefix + key, this.clearFence, this.patternFences]
+    for (const tag of tags ?? []) flat.push(this.tags.keyFor(tag))
+    for (const tag of tags ?? []) flat.push(this.tagFencePrefix + tag)
+    if (lease !== undefined) flat.push(lease.key)
+    const numKeys = flat.length
+    flat.push(text, ttlMs, time, fenceWindowMs)
+    if (lease !== undefined) flat.push(lease.token)
+    return this.runWrite(client, script, numKeys, flat, options.followUp, sentAt)
   }
 
   /**
-   * Runs the write script with `keys` laid out as {@link SCRIPTS}.write takes them (entry, key fence,
-   * clear fence, pattern fences, `tagCount` tag sets, `tagCount` tag fences, then the lease's key),
-   * and records the clock sample its reply carries. On a cluster `script` is the cluster's (see
-   * ClusterWrites): keys of the entry's slot, and `extraArgs` after the same arguments.
+   * The time argument of a write script, in µs of Redis's clock: a fill's `fillSince`, or a set's
+   * deadline — the latest Redis's clock may read at `sentAt` (local ms), plus the command timeout and
+   * a slack. Past it the set is dropped: its caller has given up on it.
    */
-  async runWrite(
+  writeTime(options: WriteOptions, sentAt: number = Date.now()): number {
+    if (options.fillSince !== undefined) return options.fillSince
+    return Math.ceil((this.clock.latestAt(sentAt) + this.settings.commandTimeoutMs + LATE_SLACK_MS) * 1000)
+  }
+
+  /**
+   * Runs a write script (the single node's, or a Cluster's: see ClusterWrites) with its `numKeys`
+   * keys then its arguments in `keysAndArgs`, and `followUp` right behind it on the same connection;
+   * records the clock sample its reply carries. The common path allocates one promise of its own.
+   */
+  runWrite(
     client: RedisClient,
-    write: EncodedWrite,
-    options: WriteOptions,
-    keys: readonly string[],
-    tagCount: number,
-    script: Script = SCRIPTS.write,
-    extraArgs: readonly string[] = [],
+    script: Script,
+    numKeys: number,
+    keysAndArgs: readonly ScriptArg[],
+    followUp: WriteFollowUp | undefined,
+    sentAt: number = Date.now(),
   ): Promise<WriteOutcome> {
-    const { fenceWindowMs } = this.settings
-    const commands: Promise<unknown>[] = []
-    const fill = options.fillSince !== undefined
-    // A fill's start is moved back by the estimate's error: a change it cannot place counts as after.
-    const since = fill ? options.fillSince! : 0
-    const notAfter = fill
-      ? 0
-      : Math.ceil(
-          (this.clock.now() + this.settings.commandTimeoutMs + this.clock.uncertainty() + LATE_SLACK_MS) *
-            1000,
-        )
-    const sentAt = Date.now()
-    const reply = runScript(client, script, keys, [
-      fill ? 'f' : 's',
-      write.text,
-      write.ttlMs,
-      since,
-      notAfter,
-      fenceWindowMs,
-      tagCount,
-      options.lease?.token ?? '',
-      write.key,
-      ...extraArgs,
-    ])
-    commands.push(reply)
-    if (options.followUp !== undefined) commands.push(options.followUp(this.pool.connection(client)))
-    await Promise.all(commands)
-    const [code, nowUs] = (await reply) as [number, number]
-    this.clock.seen(nowUs)
-    this.clock.recordMs(nowUs / 1000, sentAt, Date.now())
-    return OUTCOMES[code] ?? 'failed'
+    const outcome = evalShaFlat(client, script, numKeys, keysAndArgs).then(
+      (reply) => this.outcome(reply, sentAt),
+      (error: unknown) =>
+        evalOnNoScript(error, client, script, numKeys, keysAndArgs).then((reply) =>
+          this.outcome(reply, sentAt),
+        ),
+    )
+    if (followUp === undefined) return outcome
+    const followed = followUp(this.pool.connection(client))
+    return Promise.all([outcome, followed]).then(([written]) => written)
+  }
+
+  /** A write script's reply (see WriteReply) as an outcome; a reply that carries Redis's time samples the clock. */
+  private outcome(reply: unknown, sentAt: number): WriteOutcome {
+    if (typeof reply !== 'number') return 'failed'
+    if (reply === WriteReply.LATE) return 'late'
+    if (reply === WriteReply.LEASE_LOST) return 'lease-lost'
+    this.clock.sample(reply > 0 ? reply : -reply, sentAt, Date.now())
+    return reply > 0 ? 'written' : 'superseded'
   }
 
   /** Removes keys and leaves their fences, in one script: returns how many entries went. */
   async deleteKeys(client: RedisClient, keys: readonly string[]): Promise<number> {
     const pairs: string[] = []
-    for (const key of keys) pairs.push(this.settings.prefix + key, `${this.fencePrefix}:${key}`)
+    for (const key of keys) pairs.push(this.settings.prefix + key, this.keyFencePrefix + key)
     return this.deleteScript(client, pairs)
   }
 
@@ -190,8 +217,7 @@ export class FencedWrites {
     const [removed, nowUs] = (await runScript(client, SCRIPTS.delete, pairs, [
       this.settings.fenceWindowMs,
     ])) as [number, number]
-    this.clock.seen(nowUs)
-    this.clock.recordMs(nowUs / 1000, sentAt, Date.now())
+    this.clock.sample(nowUs, sentAt, Date.now())
     return removed
   }
 
@@ -201,10 +227,7 @@ export class FencedWrites {
     const nowUs = await this.fenceScript(client, invalidation)
     // The script answers with the fence's own time (µs): one more clock sample, and a time this
     // pod's later loads start after.
-    if (typeof nowUs === 'number') {
-      this.clock.seen(nowUs)
-      this.clock.recordMs(nowUs / 1000, sentAt, Date.now())
-    }
+    if (typeof nowUs === 'number') this.clock.sample(nowUs, sentAt, Date.now())
   }
 
   private fenceScript(
@@ -217,18 +240,18 @@ export class FencedWrites {
         return runScript(
           client,
           SCRIPTS.fence,
-          [`${this.fencePrefix}p`, `${this.fencePrefix}c`],
+          [this.patternFences, this.clearFence],
           ['p', window, invalidation.pattern, MAX_PATTERN_FENCES],
         )
       case 'tags':
         return runScript(
           client,
           SCRIPTS.fence,
-          invalidation.tags.map((tag) => `${this.fencePrefix}t:${tag}`),
+          invalidation.tags.map((tag) => this.tagFencePrefix + tag),
           ['t', window],
         )
       case 'clear':
-        return runScript(client, SCRIPTS.fence, [`${this.fencePrefix}c`], ['c', window])
+        return runScript(client, SCRIPTS.fence, [this.clearFence], ['c', window])
     }
   }
 

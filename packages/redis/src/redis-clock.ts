@@ -24,8 +24,12 @@ export class RedisClock {
 
   /** How far `now()` may be from Redis's real clock, ms. */
   uncertainty(): number {
-    if (!Number.isFinite(this.sampleUncertaintyMs)) return RedisClock.UNSYNCED_UNCERTAINTY_MS
-    return this.sampleUncertaintyMs + (this.local() - this.sampledAt) * RedisClock.DRIFT
+    return this.uncertaintyAt(this.local())
+  }
+
+  /** The latest Redis's clock may read (ms) when the local clock reads `localMs`: the estimate plus its error. */
+  latestAt(localMs: number): number {
+    return localMs + this.offsetMs + this.uncertaintyAt(localMs)
   }
 
   /**
@@ -40,6 +44,12 @@ export class RedisClock {
   /** Notes a Redis time (µs) read in a reply (a write's or a fence's). */
   seen(redisUs: number): void {
     if (redisUs > this.seenUs) this.seenUs = redisUs
+  }
+
+  /** Notes a Redis time (µs) a reply carried, read between local readings `sentAt` and `receivedAt` (ms). */
+  sample(redisUs: number, sentAt: number, receivedAt: number): void {
+    this.seen(redisUs)
+    this.recordMs(redisUs / 1000, sentAt, receivedAt)
   }
 
   /** True once a sample was taken. */
@@ -63,9 +73,14 @@ export class RedisClock {
   recordMs(redisMs: number, sentAt: number, receivedAt: number): void {
     if (!Number.isFinite(redisMs) || receivedAt < sentAt) return
     const half = (receivedAt - sentAt) / 2
-    if (this.synced && half > this.uncertainty()) return
+    if (this.synced && half > this.uncertaintyAt(receivedAt)) return
     this.offsetMs = redisMs - (sentAt + half)
     this.sampleUncertaintyMs = half + 1 // +1: TIME and Date.now() both round
     this.sampledAt = receivedAt
+  }
+
+  private uncertaintyAt(localMs: number): number {
+    if (!Number.isFinite(this.sampleUncertaintyMs)) return RedisClock.UNSYNCED_UNCERTAINTY_MS
+    return this.sampleUncertaintyMs + (localMs - this.sampledAt) * RedisClock.DRIFT
   }
 }

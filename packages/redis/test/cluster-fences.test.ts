@@ -85,9 +85,14 @@ describe.each([
     await raw.set(lockKey, 'mine', 'PX', 10_000)
     const lease = { key: lockKey, token: 'mine' }
     expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.loadStart(), lease })).toBe('written')
+    const tagged = entry('v2', { tags: ['t1', 't2'] })
+    expect(await s.write(s.prepare('k', tagged), { fillSince: s.loadStart(), lease })).toBe('written')
+    expect(await s.write(s.prepare('k', entry('v3', { tags: ['t1'] })), { lease })).toBe('written')
     await raw.set(lockKey, 'someone-else', 'PX', 10_000)
-    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
-    expect((await s.get('k'))?.value).toBe('v1')
+    expect(await s.write(s.prepare('k', entry('v4')), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
+    expect(await s.write(s.prepare('k', tagged), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
+    expect(await s.write(s.prepare('k', entry('v5')), { lease })).toBe('lease-lost')
+    expect((await s.get('k'))?.value).toBe('v3')
   })
 
   it('keeps tagged writes findable by deleteTags', async () => {

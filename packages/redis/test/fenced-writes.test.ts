@@ -4,6 +4,11 @@ import { type FaultProxy, startFaultProxy, until } from '@strata-cache/test-suit
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore } from '../src/index.ts'
+import {
+  PREVIOUS_DELETE_SCRIPT,
+  PREVIOUS_FENCE_SCRIPT,
+  PREVIOUS_WRITE_SCRIPT,
+} from './fixtures/previous-fence-scripts.ts'
 import { entry, TEST_COMMAND_TIMEOUT, uniquePrefix } from './helpers.ts'
 
 // L2 never goes back in time: late sets are dropped, fills that began before a change are dropped.
@@ -80,9 +85,27 @@ describe('fills (a loader result) are fenced by every later change', () => {
     await raw.set(`${prefix}#lock:k`, 'mine', 'PX', 10_000)
     const lease = { key: `${prefix}#lock:k`, token: 'mine' }
     expect(await s.write(s.prepare('k', entry('v1')), { fillSince: s.loadStart(), lease })).toBe('written')
+    const tagged = entry('v2', { tags: ['t1', 't2'] })
+    expect(await s.write(s.prepare('k', tagged), { fillSince: s.loadStart(), lease })).toBe('written')
+    expect(await s.write(s.prepare('k', entry('v3', { tags: ['t1'] })), { lease })).toBe('written')
     await raw.set(`${prefix}#lock:k`, 'someone-else', 'PX', 10_000)
-    expect(await s.write(s.prepare('k', entry('v2')), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
-    expect((await s.get('k'))?.value).toBe('v1')
+    expect(await s.write(s.prepare('k', entry('v4')), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
+    expect(await s.write(s.prepare('k', tagged), { fillSince: s.loadStart(), lease })).toBe('lease-lost')
+    expect(await s.write(s.prepare('k', entry('v5')), { lease })).toBe('lease-lost')
+    expect((await s.get('k'))?.value).toBe('v3')
+    // The leased writes indexed their tags under the cache key, as any write does.
+    expect(await raw.smembers(`${prefix}#tag:t2`)).toEqual(['k'])
+    expect(await s.deleteTags(['t1'])).toBe(1)
+  })
+
+  it('runs its scripts by EVAL when Redis lost them (SCRIPT FLUSH, a restarted server)', async () => {
+    const s = store({ prefix: uniquePrefix('noscript') })
+    await s.set('warm', entry(0))
+    await raw.script('FLUSH')
+    expect(await s.write(s.prepare('k', entry('v')))).toBe('written')
+    await raw.script('FLUSH')
+    expect(await s.write(s.prepare('k', entry('w')), { fillSince: s.loadStart() })).toBe('written')
+    expect((await s.get('k'))?.value).toBe('w')
   })
 })
 
@@ -204,5 +227,95 @@ describe('invalidate', () => {
     const [seconds, micros] = await raw.time()
     const redisMs = Number(seconds) * 1000 + Number(micros) / 1000
     expect(Math.abs(s.redisNow() - redisMs)).toBeLessThan(50)
+  })
+})
+
+// A rolling deploy runs the previous release's scripts next to these on one Redis: the fence keys
+// and their values did not change, so neither release misses a fence the other leaves.
+/** A pod of the previous release, as the raw scripts it ran (no lease, fenceWindow 60 s). */
+function previousPod(prefix: string) {
+  const f = `${prefix}#f`
+  const write = (mode: 's' | 'f', key: string, text: string, tags: string[], since: number) =>
+    raw.eval(
+      PREVIOUS_WRITE_SCRIPT,
+      4 + 2 * tags.length,
+      prefix + key,
+      `${f}:${key}`,
+      `${f}c`,
+      `${f}p`,
+      ...tags.map((tag) => `${prefix}#tag:${tag}`),
+      ...tags.map((tag) => `${f}t:${tag}`),
+      mode,
+      text,
+      60_000,
+      since,
+      mode === 's' ? (Date.now() + 60_000) * 1000 : 0,
+      60_000,
+      tags.length,
+      '',
+      key,
+    ) as Promise<[number, number]>
+  return {
+    set: (key: string, text: string, tags: string[] = []) => write('s', key, text, tags, 0),
+    fill: (key: string, text: string, since: number, tags: string[] = []) =>
+      write('f', key, text, tags, since),
+    delete: (key: string) => raw.eval(PREVIOUS_DELETE_SCRIPT, 2, prefix + key, `${f}:${key}`, 60_000),
+    fencePattern: (pattern: string) =>
+      raw.eval(PREVIOUS_FENCE_SCRIPT, 2, `${f}p`, `${f}c`, 'p', 60_000, pattern, 1000),
+    fenceTags: (tags: string[]) =>
+      raw.eval(PREVIOUS_FENCE_SCRIPT, tags.length, ...tags.map((tag) => `${f}t:${tag}`), 't', 60_000),
+    fenceClear: () => raw.eval(PREVIOUS_FENCE_SCRIPT, 1, `${f}c`, 'c', 60_000),
+  }
+}
+
+type PreviousPod = ReturnType<typeof previousPod>
+
+describe('a rolling deploy: pods of the previous release and of this one on one Redis', () => {
+  it.each([
+    ['a set', (old: PreviousPod) => old.set('k', 'newer')],
+    ['a delete', (old: PreviousPod) => old.delete('k')],
+    ['a matching pattern', (old: PreviousPod) => old.fencePattern('k*')],
+    ['one of its tags', (old: PreviousPod) => old.fenceTags(['t1'])],
+    ['a clear', (old: PreviousPod) => old.fenceClear()],
+  ])('this release drops a fill whose loader began before %s of the previous one', async (_, change) => {
+    const prefix = uniquePrefix('prev')
+    const s = store({ prefix })
+    await s.set('k', entry('old', { tags: ['t1'] }))
+    const since = s.loadStart()
+    await change(previousPod(prefix))
+    expect(await s.write(s.prepare('k', entry('stale', { tags: ['t1'] })), { fillSince: since })).toBe(
+      'superseded',
+    )
+  })
+
+  it.each([
+    ['a set', (s: RedisStore) => s.set('k', entry('newer'))],
+    ['a delete', (s: RedisStore) => s.delete('k')],
+    ['a matching pattern', (s: RedisStore) => s.deletePattern('k*')],
+    ['one of its tags', (s: RedisStore) => s.deleteTags(['t1'])],
+    ['a clear', (s: RedisStore) => s.clear()],
+  ])('the previous release drops a fill whose loader began before %s of this one', async (_, change) => {
+    const prefix = uniquePrefix('next')
+    const s = store({ prefix })
+    const old = previousPod(prefix)
+    await old.set('k', 'old', ['t1'])
+    const since = s.loadStart()
+    await change(s)
+    const [code] = await old.fill('k', 'stale', since, ['t1'])
+    expect(code).toBe(0) // superseded
+    expect(await raw.get(`${prefix}k`)).not.toBe('stale')
+  })
+
+  it('keeps what neither release fenced: fills of both are written', async () => {
+    const prefix = uniquePrefix('both')
+    const s = store({ prefix })
+    const old = previousPod(prefix)
+    const since = s.loadStart()
+    await old.fencePattern('other:*')
+    await s.deleteTags(['unrelated'])
+    expect(await s.write(s.prepare('k', entry('v', { tags: ['t1'] })), { fillSince: since })).toBe('written')
+    expect((await old.fill('j', 'w', since, ['t1']))[0]).toBe(1)
+    // Both indexed their tags under the cache key: one deleteTags finds both entries.
+    expect(await s.deleteTags(['t1'])).toBe(2)
   })
 })
