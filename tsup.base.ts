@@ -11,7 +11,9 @@ export function packageBuild(overrides: Options = {}): Options {
     target: 'node20',
     platform: 'node',
     treeshake: true,
-    splitting: false,
+    // Entry points (index, internal, prometheus…) share one copy of each module: a class bundled
+    // into two entries would be two classes, and private-field or instanceof checks across them fail.
+    splitting: true,
     ...overrides,
   }
 }

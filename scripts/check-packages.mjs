@@ -2,6 +2,7 @@
 // - publint and @arethetypeswrong on each publishable package's packed tarball;
 // - entry-points: each `exports` entry gives the same names to import and require, and loads with
 //   only the packages its package declares and without the optional peers it does not need;
+// - shared-modules: a package's entry points share each module (no class bundled twice);
 // - readme-api: each README's `## API` section lists exactly what src/index.ts exports.
 import { rmSync } from 'node:fs'
 import { checkEntryPoints } from './check-packages/entry-points.mjs'
@@ -9,6 +10,7 @@ import { packAll } from './check-packages/packed.mjs'
 import { checkPackedTypes } from './check-packages/packed-types.mjs'
 import { checkPublint } from './check-packages/publint.mjs'
 import { checkReadmeApi } from './check-packages/readme-api.mjs'
+import { checkSharedModules } from './check-packages/shared-modules.mjs'
 import { publishablePackages } from './check-packages/workspace.mjs'
 
 const packages = publishablePackages()
@@ -32,6 +34,7 @@ try {
   rmSync(packed.destination, { recursive: true, force: true })
 }
 await step('entry points', () => checkEntryPoints(packages))
+await step('shared modules', async () => checkSharedModules(packages))
 await step('README API', () => checkReadmeApi(packages))
 
 for (const failure of failures) console.error(`✗ ${failure}`)
