@@ -148,7 +148,7 @@ export class FencedWrites {
         time,
         fenceWindowMs,
       ]
-      return this.runWrite(client, script, 4, flat, options.followUp, sentAt)
+      return this.runWrite(client, script, 4, flat, options.followUp, sentAt, text.length)
     }
     const flat: ScriptArg[] = [prefix + key, this.keyFencePrefix + key, this.clearFence, this.patternFences]
     for (const tag of tags ?? []) flat.push(this.tags.keyFor(tag))
@@ -157,7 +157,7 @@ export class FencedWrites {
     const numKeys = flat.length
     flat.push(text, ttlMs, time, fenceWindowMs)
     if (lease !== undefined) flat.push(lease.token)
-    return this.runWrite(client, script, numKeys, flat, options.followUp, sentAt)
+    return this.runWrite(client, script, numKeys, flat, options.followUp, sentAt, text.length)
   }
 
   /**
@@ -182,6 +182,7 @@ export class FencedWrites {
     keysAndArgs: readonly ScriptArg[],
     followUp: WriteFollowUp | undefined,
     sentAt: number = Date.now(),
+    writeBytes = 0,
   ): Promise<WriteOutcome> {
     const outcome = evalShaFlat(client, script, numKeys, keysAndArgs).then(
       (reply) => this.outcome(reply, sentAt),
@@ -191,7 +192,7 @@ export class FencedWrites {
         ),
     )
     if (followUp === undefined) return outcome
-    const followed = followUp(this.pool.connection(client))
+    const followed = followUp(this.pool.connection(client), writeBytes)
     return Promise.all([outcome, followed]).then(([written]) => written)
   }
 

@@ -367,7 +367,7 @@ export class RedisStore implements CacheStore {
     }
     const commands = this.writeCommands(client, [write])
     if (options.followUp !== undefined && this.canFollowWrites)
-      commands.push(options.followUp(this.pool.connection(client)))
+      commands.push(options.followUp(this.pool.connection(client), write.text.length))
     await Promise.all(commands)
     return 'written'
   }

@@ -11,6 +11,8 @@ export interface WriteConnection {
 /**
  * Commands issued right behind a write, on its connection, in the same socket write. Issue them
  * before the first `await` (the socket is written at the end of the tick); the returned promise
- * settles when Redis has answered them. See {@link RedisStore.setFollowedBy}.
+ * settles when Redis has answered them. `writeBytes` is the size of the write it follows (its
+ * encoded entry), for a follow-up shared by several writes to bound what they wait for. See
+ * {@link RedisStore.setFollowedBy}.
  */
-export type WriteFollowUp = (connection: WriteConnection) => Promise<unknown>
+export type WriteFollowUp = (connection: WriteConnection, writeBytes?: number) => Promise<unknown>

@@ -1,12 +1,23 @@
 import type { WriteConnection } from '@strata-cache/redis'
 import { MAX_KEYS_PER_MESSAGE } from './bus-message.ts'
 
+/**
+ * How many bytes of writes one batch's message may follow. Every write of a batch waits for the
+ * message behind the last one; Redis reads a client's commands 16 KiB at a time and answers what
+ * it read before reading more, so a batch past that makes its first writes wait a read or more
+ * for the last (cold getOrSet, 100 callers, ~1 KB values: 16.8k ops/s with 128-key batches, 20.3k
+ * with these, a median of 3 interleaved runs).
+ */
+const MAX_BATCH_BYTES = 8 * 1024
+
 /** Sends one batch: a PUBLISH of these keys, issued now on this connection. */
 export type SendKeys = (connection: WriteConnection, keys: readonly string[]) => Promise<unknown>
 
 interface Batch {
   readonly connection: WriteConnection
   readonly keys: Set<string>
+  /** Bytes of the writes it follows so far. */
+  bytes: number
   /** Settles with the batch's PUBLISH. */
   readonly sent: Promise<unknown>
   settle(sending: Promise<unknown>): void
@@ -26,8 +37,11 @@ export class FollowBatches {
 
   constructor(private readonly send: SendKeys) {}
 
-  /** Adds `keys` to this tick's batch on `connection`; settles when the batch was acknowledged (or failed). */
-  follow(connection: WriteConnection, keys: readonly string[]): Promise<unknown> {
+  /**
+   * Adds `keys`, of a write of `writeBytes`, to this tick's batch on `connection`; settles when the
+   * batch was acknowledged (or failed).
+   */
+  follow(connection: WriteConnection, keys: readonly string[], writeBytes = 0): Promise<unknown> {
     let batch = this.open.get(connection.id)
     // Another client under the same id (a store of another prefix): its batch leaves on its own.
     if (batch !== undefined && batch.connection.client !== connection.client) {
@@ -36,8 +50,9 @@ export class FollowBatches {
     }
     if (batch === undefined) batch = this.start(connection)
     for (const key of keys) batch.keys.add(key)
+    batch.bytes += writeBytes
     const sent = batch.sent
-    if (batch.keys.size >= MAX_KEYS_PER_MESSAGE) this.flush(batch)
+    if (batch.keys.size >= MAX_KEYS_PER_MESSAGE || batch.bytes >= MAX_BATCH_BYTES) this.flush(batch)
     return sent
   }
 
@@ -46,7 +61,7 @@ export class FollowBatches {
     const sent = new Promise<unknown>((resolve) => {
       settle = resolve
     })
-    const batch: Batch = { connection, keys: new Set(), sent, settle }
+    const batch: Batch = { connection, keys: new Set(), bytes: 0, sent, settle }
     this.open.set(connection.id, batch)
     queueMicrotask(() => this.flush(batch))
     return batch

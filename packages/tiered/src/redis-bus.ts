@@ -167,9 +167,9 @@ export class RedisBus implements InvalidationBus {
    */
   followWrite(invalidation: Invalidation): WriteNotice {
     return {
-      followUp: (connection: WriteConnection) =>
+      followUp: (connection: WriteConnection, writeBytes?: number) =>
         invalidation.kind === 'key'
-          ? this.followBatches.follow(connection, invalidation.keys)
+          ? this.followBatches.follow(connection, invalidation.keys, writeBytes)
           : this.publishOn(connection, invalidation),
       settled: (published) => {
         if (this.closed || published === 'deferred') return Promise.resolve()

@@ -197,6 +197,28 @@ describe('RedisBus', () => {
     expect(a.counters()).toMatchObject({ sent: 3 })
   })
 
+  it("closes a tick's batch once the writes it follows reach 8 KiB: their callers wait for less", async () => {
+    const prefix = `t${++prefixCounter}:`
+    const a = bus({ instanceId: 'a' }, prefix)
+    await a.ready()
+    const published: string[] = []
+    const zero = {
+      id: 0,
+      client: {
+        publish: (to: string, message: string) => {
+          published.push(message)
+          return admin.publish(to, message)
+        },
+      },
+    } as unknown as WriteConnection
+    // Five writes of 3 KiB in one tick: the third reaches 9 KiB and closes the first batch.
+    const acks = [1, 2, 3, 4, 5].map((i) =>
+      a.followWrite({ kind: 'key', keys: [`user:${i}`] }).followUp(zero, 3 * 1024),
+    )
+    await Promise.all(acks)
+    expect(published).toEqual(['1|a~0|1|k|user:1,user:2,user:3', '1|a~0|2|k|user:4,user:5'])
+  })
+
   it('skips only its own messages, not those of an instance whose id starts with its own', async () => {
     const prefix = `t${++prefixCounter}:`
     const short = bus({ instanceId: 'pod-1' }, prefix)
