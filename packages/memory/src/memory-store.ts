@@ -19,9 +19,10 @@ import {
   resolveMemoryStoreOptions,
 } from './memory-store-options.ts'
 import { keysWhere, purgeStale, removeKeys } from './purge.ts'
-import { createSlot, type Slot } from './slot.ts'
-import { storedValue } from './stored-value.ts'
+import { buildEntry, createSlot, type Slot, textSlot } from './slot.ts'
+import { parsedValue, storedValue } from './stored-value.ts'
 import { TagIndex } from './tag-index.ts'
+import { assertFits } from './value-size.ts'
 
 const RESOLVED = Promise.resolve()
 
@@ -90,7 +91,7 @@ export class MemoryStore implements CacheStore {
     const slot = this.lru.get(key)
     if (slot !== undefined) {
       const now = at ?? this.now()
-      if (now < slot.staleUntil) {
+      if (now < slot.staleUntil && (slot.entry !== undefined || this.built(key, slot))) {
         if (counted) {
           this.hits++
           if (now >= slot.expiresAt) this.expectFallback(key)
@@ -163,6 +164,34 @@ export class MemoryStore implements CacheStore {
       )
     }
     this.commit(key, this.prepare(key, entry, sizeBytes))
+  }
+
+  /**
+   * Stores an entry whose value comes as the text this store's serializer writes (say, the JSON a
+   * write just sent to Redis), kept as that text until its first read parses and freezes it: a value
+   * written here and never read again costs no copy. `entry.value` is not looked at. Timing, tags and
+   * maxBytes (the text's UTF-8 length) are checked now, as by `set`; a text the serializer cannot
+   * read back, or a value nested too deep to freeze, is a miss at that first read (and is removed).
+   * Only for a `frozen-copy` store (see {@link serializer}); throws E_INVALID_OPTION on another.
+   */
+  fillText<T>(key: string, entry: Omit<CacheEntry<T>, 'value'>, text: string): void {
+    this.assertOpen()
+    if (this.serializer === undefined || typeof text !== 'string') {
+      throw new CacheOptionError(
+        `${this.label}.fillText("${key}"): needs a frozen-copy store and the value as a string`,
+        { key, option: 'values' },
+      )
+    }
+    checkEntry(this.label, key, entry as CacheEntry<T>)
+    const now = this.now()
+    if (entry.staleUntil <= now) {
+      this.commit(key, undefined)
+      return
+    }
+    // lru-cache needs a positive integer size.
+    const size = Math.max(1, Buffer.byteLength(text, 'utf8'))
+    assertFits(this.options.maxBytes, this.label, key, size)
+    this.commit(key, textSlot(entry, text, size, now))
   }
 
   /** Like `set` for many entries; if any is refused, none is written. */
@@ -310,7 +339,7 @@ export class MemoryStore implements CacheStore {
   private lookup<T>(key: string, now: number): CacheEntry<T> | undefined {
     const slot = this.lru.get(key)
     if (slot !== undefined) {
-      if (now < slot.staleUntil) {
+      if (now < slot.staleUntil && (slot.entry !== undefined || this.built(key, slot))) {
         this.hits++
         return slot.entry as CacheEntry<T>
       }
@@ -318,6 +347,16 @@ export class MemoryStore implements CacheStore {
     }
     this.misses++
     return undefined
+  }
+
+  /** Builds a text slot's entry on its first read; false (nothing built) when its text does not make a value. */
+  private built(key: string, slot: Slot): boolean {
+    try {
+      buildEntry(slot, parsedValue(this.options.serializer, this.label, key, slot.text!), this.name)
+      return true
+    } catch {
+      return false
+    }
   }
 
   private commit(key: string, slot: Slot | undefined): void {

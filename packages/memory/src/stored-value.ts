@@ -74,3 +74,13 @@ function frozenCopy(
   const copy = (serializer.deserialize as (data: string | Uint8Array) => unknown).call(serializer, text)
   return { value: frozen(label, key, copy), size }
 }
+
+/**
+ * The deep-frozen value a text slot's `text` holds (see MemoryStore.fillText), parsed by the store's
+ * serializer; throws when it cannot read it back or the value is too deep to freeze.
+ */
+export function parsedValue(serializer: AnySerializer, label: string, key: string, text: string): unknown {
+  const value = (serializer.deserialize as (data: string) => unknown).call(serializer, text)
+  refuseUndefined(label, key, value)
+  return frozen(label, key, value)
+}

@@ -1,6 +1,6 @@
 import { CacheError, CacheErrorCode, jsonSerializer } from '@strata-cache/core'
 import { describe, expect, it } from 'vitest'
-import { entryAt, START, setup } from './helpers.ts'
+import { entryAt, START, setup, thrownBy } from './helpers.ts'
 
 // Test files are ES modules, hence strict mode: writes to frozen objects throw.
 
@@ -8,16 +8,6 @@ import { entryAt, START, setup } from './helpers.ts'
 function decoded<T>(value: T): { value: T; bytes: number } {
   const text = jsonSerializer.serialize(value)
   return { value: jsonSerializer.deserialize(text) as T, bytes: Buffer.byteLength(text) }
-}
-
-/** What fill threw (fails the test if it did not throw). */
-function thrownBy(run: () => void): unknown {
-  try {
-    run()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected fill to throw')
 }
 
 describe("MemoryStore fill ('frozen-copy')", () => {

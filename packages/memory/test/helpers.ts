@@ -41,3 +41,13 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 export function present(store: MemoryStore, keys: readonly string[]): string[] {
   return keys.filter((key) => store.peek(key) !== undefined)
 }
+
+/** What `run` threw (fails the test if it did not throw). */
+export function thrownBy(run: () => void): unknown {
+  try {
+    run()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}

@@ -2,7 +2,7 @@ import { Cache, CacheError } from '@strata-cache/core'
 import { compileGlob, type GlobMatchCounter } from '@strata-cache/core/internal'
 import { describe, expect, it } from 'vitest'
 import { MAX_VALUE_DEPTH } from '../src/deep-freeze.ts'
-import { entryAt, START, setup } from './helpers.ts'
+import { entryAt, START, setup, thrownBy } from './helpers.ts'
 
 /** `levels` arrays nested in each other around 1, as JSON.parse gives them (it is not recursive). */
 function nestedArrays(levels: number): unknown {
@@ -14,16 +14,6 @@ function nestedObjects(levels: number): unknown {
   let value: unknown = 1
   for (let i = 0; i < levels; i++) value = { a: value }
   return value
-}
-
-/** What `run` threw (fails the test if it did not throw). */
-function thrownBy(run: () => void): unknown {
-  try {
-    run()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
 }
 
 describe('deep values', () => {

@@ -5,7 +5,13 @@ import {
   CacheErrorCode,
   validateTags,
 } from '@strata-cache/core'
-import { decodeStored, type EntryCompression, encodeEntry, OTHER_FORMAT } from './entry-codec.ts'
+import {
+  decodeHeader,
+  decodeStored,
+  type EntryCompression,
+  encodeEntry,
+  OTHER_FORMAT,
+} from './entry-codec.ts'
 import type { EncodedWrite } from './tag-index.ts'
 
 /** What encoding an entry needs of the store. */
@@ -72,4 +78,18 @@ export function decodePrepared<T>(
   } catch {
     return undefined
   }
+}
+
+/**
+ * The value's serialized text inside a prepared entry, when the entry holds it as text as is (not
+ * compressed, not binary) in `format`: what an L1 of that format may keep, to parse on its first
+ * read. A substring of the encoded entry, so nothing is copied.
+ */
+export function preparedValueText(prepared: PreparedWrite, format: string): string | undefined {
+  const { text } = prepared
+  if (typeof text !== 'string') return undefined
+  if (format === 'json' && text.startsWith('S1\t')) return text.slice(text.indexOf('\n') + 1)
+  const header = decodeHeader(text)
+  if (header === undefined || header.codec !== '' || header.format !== format) return undefined
+  return text.slice(header.bodyStart)
 }

@@ -14,7 +14,13 @@ import {
 import { ClusterWrites } from './cluster-writes.ts'
 import { CommandRunner } from './command-runner.ts'
 import { openPool, watchPool } from './connections.ts'
-import { decodePrepared, type EntryEncoding, encodeWrite, type PreparedWrite } from './encode-write.ts'
+import {
+  decodePrepared,
+  type EntryEncoding,
+  encodeWrite,
+  type PreparedWrite,
+  preparedValueText,
+} from './encode-write.ts'
 import { EntryReads } from './entry-reads.ts'
 import { loadScriptsOnReady } from './fence-scripts.ts'
 import {
@@ -249,6 +255,15 @@ export class RedisStore implements CacheStore {
    */
   copyOf<T>(prepared: PreparedWrite): CacheEntry<T> | undefined {
     return decodePrepared<T>(prepared, this.serializer, this.name)
+  }
+
+  /**
+   * The value of a {@link prepare}d entry as the text sent to Redis, when it went as text in
+   * `format` (a serializer's name; not compressed, not binary): an L1 of that format can keep it and
+   * parse it only if it is read (MemoryStore.fillText). A substring: nothing is copied.
+   */
+  valueTextOf(prepared: PreparedWrite, format: string): string | undefined {
+    return preparedValueText(prepared, format)
   }
 
   /**

@@ -30,6 +30,11 @@ export interface L1Store extends CacheStore {
    * for fills from an L2 read whose value nobody else holds (see MemoryStore.fill).
    */
   fill?(key: string, entry: CacheEntry, sizeBytes: number): void | Promise<void>
+  /**
+   * Like `set`, with the value as the text L1's serializer writes, parsed on its first read (see
+   * MemoryStore.fillText): for a write's L1 copy, which is often never read in this pod.
+   */
+  fillText?(key: string, entry: Omit<CacheEntry, 'value'>, text: string): void | Promise<void>
   /** Most entries L1 holds (MemoryStore's `maxEntries`): the default `l1AdmissionWindow`. @default 10000 */
   readonly maxEntries?: number
   /** How L1 copies values (MemoryStore's `serializer`): a value L2 decoded in this format may be filled as is. @default JSON */
@@ -56,6 +61,8 @@ export interface L2Store extends CacheStore {
   prepare?<T>(key: string, entry: CacheEntry<T>): PreparedWrite
   /** A copy of a prepared entry decoded from its encoded text, which L1 may keep as is (RedisStore.copyOf). */
   copyOf?<T>(prepared: PreparedWrite): CacheEntry<T> | undefined
+  /** A prepared entry's value as the text sent to L2, when it went as text in `format` (RedisStore.valueTextOf). */
+  valueTextOf?(prepared: PreparedWrite, format: string): string | undefined
   /** The fenced write: resolves what became of it. */
   write?(prepared: PreparedWrite, options?: WriteOptions): Promise<WriteOutcome>
   /** A removal that says whether L2 applied it. */

@@ -48,16 +48,17 @@ export class TieredWrites {
     const invalidation: Invalidation = { kind: 'key', keys: [key] }
     const notice = this.ctx.followingBus?.followWrite(invalidation)
     const ticket = this.ctx.guard.begin(key, true)
-    const l1Entry = this.l1Copy(prepared, entry)
+    const text = this.l1Text(prepared)
+    const l1Entry = text === undefined ? this.l1Copy(prepared, entry) : entry
     let written = false
     try {
-      await this.writeL1(key, l1Entry)
+      await this.writeL1(key, l1Entry, false, text)
       const outcome = await this.ctx.fenced.write(
         prepared,
         notice === undefined ? {} : { followUp: notice.followUp },
       )
       written = outcome === 'written'
-      await this.settleL1(key, l1Entry, ticket, written)
+      await this.settleL1(key, l1Entry, ticket, written, false, text)
     } finally {
       this.ctx.guard.end(ticket, true)
     }
@@ -102,7 +103,7 @@ export class TieredWrites {
       })
       // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
       if (outcome === 'written' || outcome === 'failed')
-        await this.settleL1(key, this.l1Copy(prepared, entry), ticket, outcome === 'written', true)
+        await this.settleWritten(key, prepared, entry, ticket, outcome === 'written')
       else await this.ctx.l1.delete(key).catch(() => false)
     } finally {
       this.ctx.guard.end(ticket, true)
@@ -136,7 +137,7 @@ export class TieredWrites {
         const outcome = outcomes[j]!
         // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
         if (outcome === 'written' || outcome === 'failed')
-          await this.settleL1(key, this.l1Copy(prepared[j]!, entry), tickets[j]!, outcome === 'written', true)
+          await this.settleWritten(key, prepared[j]!, entry, tickets[j]!, outcome === 'written')
         else await this.ctx.l1.delete(key).catch(() => false)
       }
     } finally {
@@ -164,8 +165,8 @@ export class TieredWrites {
         const [key, entry] = entries[j]!
         const ticket = tickets[j]!
         const written = fenced === undefined ? !this.ctx.guard.l2WriteFailed(ticket) : !failed.has(key)
-        const l1Entry = prepared === undefined ? entry : this.l1Copy(prepared[j]!, entry)
-        await this.settleL1(key, l1Entry, ticket, written, true)
+        if (prepared === undefined) await this.settleL1(key, entry, ticket, written, true)
+        else await this.settleWritten(key, prepared[j]!, entry, ticket, written)
       }
     } finally {
       for (const ticket of tickets) this.ctx.guard.end(ticket, true)
@@ -256,16 +257,37 @@ export class TieredWrites {
     ticket: FillTicket,
     written: boolean,
     l1Pending = false,
+    text?: string,
   ): Promise<void> {
     if (!this.ctx.guard.isCurrent(ticket)) await this.ctx.l1.delete(key).catch(() => false)
     // Not in L2: L1's copy is the only one, kept no longer than degradedL1Ttl.
-    else if (!written || l1Pending) await this.writeL1(key, entry, !written)
+    else if (!written || l1Pending) await this.writeL1(key, entry, !written, text)
+  }
+
+  /** {@link settleL1} for a prepared write whose L1 copy is not written yet (a loader's result, a batch). */
+  private settleWritten(
+    key: string,
+    prepared: PreparedWrite,
+    entry: CacheEntry,
+    ticket: FillTicket,
+    written: boolean,
+  ): Promise<void> {
+    const text = this.l1Text(prepared)
+    const l1Entry = text === undefined ? this.l1Copy(prepared, entry) : entry
+    return this.settleL1(key, l1Entry, ticket, written, true, text)
   }
 
   /**
-   * What L1 keeps of a write: the value decoded back from L2's encoded text when L2 offers it (one
-   * JSON parse, in place of L1 serializing and parsing the value again), else the entry itself.
+   * What L1 keeps of a write, best first: the value's text as sent to L2, parsed only if L1 is asked
+   * for it (a written key is often never read again in this pod: no parse, no object graph for the
+   * GC); else the value decoded back from that text (one parse, in place of L1 serializing and
+   * parsing it again); else the entry itself.
    */
+  private l1Text(prepared: PreparedWrite): string | undefined {
+    const format = this.ctx.l1.fillText === undefined ? undefined : this.ctx.l1.serializer?.name
+    return format === undefined ? undefined : this.ctx.fenced?.valueTextOf?.(prepared, format)
+  }
+
   private l1Copy(prepared: PreparedWrite, entry: CacheEntry): CacheEntry {
     return this.ctx.fenced?.copyOf?.(prepared) ?? entry
   }
@@ -295,9 +317,10 @@ export class TieredWrites {
   /**
    * Writes into L1, with the TTL clamped to degradedL1Ttl while invalidations may not reach us. An
    * entry L2 just decoded for this read (it says how many bytes of JSON it came from) is handed to
-   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy.
+   * L1's `fill`, which freezes its value in place instead of serializing and parsing a copy; with
+   * `text` (the value as L1's serializer writes it) L1's `fillText` keeps it to parse on first read.
    */
-  async writeL1(key: string, entry: CacheEntry, l2Failed = false): Promise<void> {
+  async writeL1(key: string, entry: CacheEntry, l2Failed = false, text?: string): Promise<void> {
     // Read before the spread below, which does not copy the (private) mark. A value decoded in
     // another format than L1 copies with could hold what L1 refuses: it goes through `set`.
     const decoded = this.ctx.l1.fill === undefined ? undefined : decodedValue(entry)
@@ -308,7 +331,8 @@ export class TieredWrites {
     const { tier: _, ...copy } = entry
     const held = this.ctx.degraded.clamp(copy, l2Failed || !this.ctx.l2Available())
     try {
-      if (ownedBytes !== undefined) await this.ctx.l1.fill!(key, held, ownedBytes)
+      if (text !== undefined) await this.ctx.l1.fillText!(key, held, text)
+      else if (ownedBytes !== undefined) await this.ctx.l1.fill!(key, held, ownedBytes)
       else await this.ctx.l1.set(key, held)
     } catch (error) {
       // L1 refused it (e.g. over its maxBytes): never keep the previous copy in its place.
