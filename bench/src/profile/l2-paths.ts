@@ -2,14 +2,15 @@
  * The L2 paths of issue 15 in one process, for `node --cpu-prof`: cold getOrSet and a read-once L2
  * get, through `createCache`, through a Cache over RedisStore alone, and as naive ioredis calls.
  *
- *   pnpm bench:profile [strata|redis-only|naive] [cold|read] [seconds]
+ *   pnpm bench:profile [strata|strata-no-bus|redis-only|naive] [cold|read] [seconds]
  *
  * Starts its own redis-server on a free loopback port and stops it by pid at the end.
  */
 import { Cache } from '@strata-cache/core'
+import { MemoryStore } from '@strata-cache/memory'
 import { RedisStore } from '@strata-cache/redis'
 import { startRedisServer } from '@strata-cache/test-suite/redis-server'
-import { createCache } from '@strata-cache/tiered'
+import { createCache, TieredStore } from '@strata-cache/tiered'
 import { Redis } from 'ioredis'
 import { concurrentRun } from '../compare/measure.ts'
 import { makePayload } from '../compare/payload.ts'
@@ -48,7 +49,16 @@ function target(url: string): Target {
   const cache =
     mode === 'redis-only'
       ? new Cache({ store: new RedisStore({ url }), defaultTtl: TTL })
-      : createCache({ redisUrl: url, l1: { maxEntries: 10_000 }, defaultTtl: TTL })
+      : mode === 'strata-no-bus'
+        ? // createCache's tiers without the bus: what the invalidation notices cost, by difference.
+          new Cache({
+            store: new TieredStore({
+              l1: new MemoryStore({ maxEntries: 10_000 }),
+              l2: new RedisStore({ url }),
+            }),
+            defaultTtl: TTL,
+          })
+        : createCache({ redisUrl: url, l1: { maxEntries: 10_000 }, defaultTtl: TTL })
   return {
     get: (key) => cache.get(key),
     set: (key, value) => cache.set(key, value),
