@@ -480,6 +480,24 @@ describe('TieredStore filling L1 from an L2 read', () => {
     expect(l1.peek('mine')?.value).not.toBe(mine)
   })
 
+  it("keeps a write's L1 copy as the text sent to L2, built on its first read: equal, frozen, then the same object", async () => {
+    const { store, l1 } = redisTiers()
+    await store.set('w', createEntry(rack, HOUR, 0, Date.now(), ['racks']))
+    expect((await l1.stats())[0]!.bytes).toBe(Buffer.byteLength(jsonSerializer.serialize(rack)))
+    const first = l1.peek<typeof rack>('w')!
+    expect(first.value).toEqual(rack)
+    expect(first.tags).toEqual(['racks'])
+    expect(Object.isFrozen(first.value.units[0])).toBe(true)
+    expect(l1.peek('w')).toBe(first)
+    // A loader's result takes the same way; the loader's own object is left as it was.
+    const loaded = { n: 2, at: new Date(0) }
+    const token = store.startLoad('l')
+    expect(await store.setLoaded('l', createEntry(loaded, HOUR, 0, Date.now()), token)).toBe(true)
+    expect(Object.isFrozen(loaded)).toBe(false)
+    expect(l1.peek<typeof loaded>('l')?.value).toEqual(loaded)
+    expect(await l1.deleteTags(['racks'])).toBe(1)
+  })
+
   it('getMany fills each L1 entry with its own frozen value, tags indexed', async () => {
     const { store, l1, l2 } = redisTiers()
     await l2.set('a', createEntry({ n: 1 }, HOUR, 0, Date.now(), ['t']))
