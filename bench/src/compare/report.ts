@@ -180,7 +180,7 @@ export function renderReport(results: readonly ScenarioResult[], info: RunInfo):
     '',
   )
   out.push(
-    "Sizes are the issue's (1,000 hot ~1 KB keys, 100 concurrent callers, 1,000 concurrent `getOrSet` with a 50 ms loader, a 3 s SIGSTOP). To keep the whole run near 5 minutes on 2 shared cores the measurement windows are short (1 s after a 0.3 s warm-up for L1, 20,000 keys for L2 reads, 1.5 s for cold `getOrSet`, 100 updates for invalidation, 3 rounds for the stampede, 20 callers for the outage); the throughput scenarios are repeated 3 times instead, and the variation shows in their ranges.",
+    "Sizes are the issue's (1,000 hot ~1 KB keys, 100 concurrent callers, 1,000 concurrent `getOrSet` with a 50 ms loader, a 3 s SIGSTOP). To keep the whole run near 5 minutes on 2 shared cores the measurement windows are short (1 s after a 0.3 s warm-up for L1, 40,000 keys for L2 reads after 5,000 warm-up reads, 1.5 s for cold `getOrSet` after 0.5 s of warm-up, 100 updates for invalidation, 3 rounds for the stampede, 20 callers for the outage); the throughput scenarios are repeated 3 times instead, and the variation shows in their ranges.",
     '',
   )
   out.push('## Machine', '')

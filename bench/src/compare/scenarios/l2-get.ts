@@ -2,7 +2,7 @@ import { concurrentRun, sleep } from '../measure.ts'
 import { isPayloadOf, makePayload } from '../payload.ts'
 import type { Scenario } from '../scenario.ts'
 
-const KEYS = 20_000
+const KEYS = 40_000
 const CONCURRENCY = 100
 /** Keys the reader reads first, left out of the figures: a fresh process compiles its code paths first. */
 const WARMUP_KEYS = 5_000
