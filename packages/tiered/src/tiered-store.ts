@@ -31,7 +31,7 @@ import {
   resolveTieredStoreOptions,
   type TieredStoreOptions,
 } from './tiered-store-options.ts'
-import { TieredWrites, type TieredWritesContext } from './tiered-writes.ts'
+import { TieredWrites } from './tiered-writes.ts'
 
 /** New keys a first sighting is remembered for when L1 does not say how many entries it holds. */
 const DEFAULT_ADMISSION_WINDOW = 10_000
@@ -116,9 +116,7 @@ export class TieredStore implements CacheStore {
             resolved.l1AdmissionWindow ??
               Math.min(this.l1.maxEntries ?? DEFAULT_ADMISSION_WINDOW, MAX_ADMISSION_WINDOW),
           )
-    // Carries the admission gate for loader fills (a plain variable: no excess-property check).
-    const writesContext: TieredWritesContext & { readonly admission: L1Admission } = {
-      admission: this.admission,
+    this.writes = new TieredWrites({
       l1: this.l1,
       l2: this.l2,
       fenced: this.fenced,
@@ -131,8 +129,7 @@ export class TieredStore implements CacheStore {
       l2Available: () => this.l2Available(),
       publish: (invalidation) => this.publish(invalidation),
       emit: (event) => this.listeners.emit(event),
-    }
-    this.writes = new TieredWrites(writesContext)
+    })
     this.reads = new TieredReads({
       l1: this.l1,
       l2: this.l2,
