@@ -2,7 +2,7 @@
  * The L2 paths of issue 15 in one process, for `node --cpu-prof`: cold getOrSet and a read-once L2
  * get, through `createCache`, through a Cache over RedisStore alone, and as naive ioredis calls.
  *
- *   pnpm bench:profile [strata|strata-no-bus|redis-only|naive] [cold|read] [seconds]
+ *   pnpm bench:profile [strata|strata-no-bus|strata-load-admission|redis-only|naive] [cold|read] [seconds]
  *
  * Starts its own redis-server on a free loopback port and stops it by pid at the end.
  */
@@ -58,7 +58,15 @@ function target(url: string): Target {
             }),
             defaultTtl: TTL,
           })
-        : createCache({ redisUrl: url, l1: { maxEntries: 10_000 }, defaultTtl: TTL })
+        : createCache({
+            redisUrl: url,
+            l1: {
+              maxEntries: 10_000,
+              // Loader results through L1's doorkeeper too (opt-in): what L1's copy of a fill costs.
+              ...(mode === 'strata-load-admission' ? { loadAdmission: 'seen-twice' as const } : {}),
+            },
+            defaultTtl: TTL,
+          })
   return {
     get: (key) => cache.get(key),
     set: (key, value) => cache.set(key, value),

@@ -46,7 +46,7 @@ export interface CreateCacheOptions extends Omit<CacheOptions, 'store'> {
   sentinel?: CacheSentinelOptions
   /** Key prefix in Redis; the bus channel is `<prefix>bus`. @default 'strata:' */
   prefix?: string
-  /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name; and `admission`, `admissionWindow` (see {@link CreateCacheL1Options}). @default {} */
+  /** L1 (MemoryStore) options: maxEntries, maxBytes, values, name; and `admission`, `admissionWindow`, `loadAdmission` (see {@link CreateCacheL1Options}). @default {} */
   l1?: CreateCacheL1Options
   /** L2 (RedisStore) options other than where (url, cluster, sentinel, client), prefix and now; its `redisOptions` also apply to the bus on a cluster or through Sentinel. @default {} */
   redis?: Omit<RedisStoreOptions, 'url' | 'cluster' | 'sentinel' | 'client' | 'prefix' | 'now'>
@@ -71,6 +71,13 @@ export interface CreateCacheL1Options extends Omit<MemoryStoreOptions, 'now'> {
   admission?: L1AdmissionMode
   /** With `admission: 'seen-twice'`: how many other new keys a first read is remembered for (up to twice that). @default `maxEntries` */
   admissionWindow?: number
+  /**
+   * Which loader results enter L1: `'always'`, or `'seen-twice'` (needs `admission: 'seen-twice'`):
+   * a key computed for the first time goes to Redis only, and enters L1 on its next read. For keys
+   * mostly computed once; while Redis is unreachable such a value is computed again. See
+   * TieredStore's `l1LoadAdmission`. @default 'always'
+   */
+  loadAdmission?: L1AdmissionMode
 }
 
 /** The Cache's options createCache passes on; the type check below fails when CacheOptions gains one. */
@@ -146,10 +153,14 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
   }
   // L1 copies values with L2's serializer: it holds (and accepts) what L2 gives back.
   const serializer = l1?.serializer ?? (l1?.values === 'reference' ? undefined : redis?.serializer)
-  const { admission, admissionWindow, ...memoryOptions } = l1 ?? {}
+  const { admission, admissionWindow, loadAdmission, ...memoryOptions } = l1 ?? {}
   // Checked before any connection opens (the TieredStore would check it only after).
   if (target !== undefined)
-    resolveL1Admission(admission, admissionWindow, 'createCache', ['l1.admission', 'l1.admissionWindow'])
+    resolveL1Admission(admission, admissionWindow, loadAdmission, 'createCache', [
+      'l1.admission',
+      'l1.admissionWindow',
+      'l1.loadAdmission',
+    ])
   const memory = new MemoryStore({
     ...memoryOptions,
     ...(now === undefined ? {} : { now }),
@@ -201,6 +212,7 @@ export function createCache(options: CreateCacheOptions = {}): Cache {
     ...(maxL1Ttl === undefined ? {} : { maxL1Ttl }),
     ...(admission === undefined ? {} : { l1Admission: admission }),
     ...(admissionWindow === undefined ? {} : { l1AdmissionWindow: admissionWindow }),
+    ...(loadAdmission === undefined ? {} : { l1LoadAdmission: loadAdmission }),
     ...(now === undefined ? {} : { now }),
   })
   try {

@@ -139,6 +139,16 @@ export interface TieredStoreOptions {
    * (between this many and twice as many; at most 1,000,000, which takes 8 MB). @default L1's `maxEntries` (10000 when L1 does not say; at most 1,000,000)
    */
   l1AdmissionWindow?: number
+  /**
+   * Which loader results enter L1 (getOrSet's, getOrSetMany's): `'always'`, or `'seen-twice'` — a
+   * result whose key the doorkeeper of `l1Admission: 'seen-twice'` has not seen goes to L2 only, and
+   * the key's next read from L2 fills L1. For services whose keys are mostly computed once and not
+   * read again in the same pod: no L1 insert, eviction or object kept per load (cold `getOrSet` 18 %
+   * faster in `bench:profile`). The cost: a value this pod just computed is not in its L1, so while
+   * Redis is unreachable it is computed again (a result L2 could not take still goes to L1, for
+   * degradedL1Ttl). Needs `l1Admission: 'seen-twice'`. @default 'always'
+   */
+  l1LoadAdmission?: L1AdmissionMode
   /** Application channels the store offers as `channels` (createCache passes AppChannels over the bus); closed with the store. @default none: a Cache over it then delivers in process */
   channels?: ChannelTransport
 }
@@ -157,6 +167,7 @@ const TIERED_STORE_OPTIONS = [
   'channels',
   'l1Admission',
   'l1AdmissionWindow',
+  'l1LoadAdmission',
 ] as const
 
 /** Options after defaults and checks. */
@@ -169,6 +180,7 @@ export interface ResolvedTieredStoreOptions {
   l1Admission: L1AdmissionMode
   /** Undefined: L1's maxEntries. */
   l1AdmissionWindow: number | undefined
+  l1LoadAdmission: L1AdmissionMode
 }
 
 /** Admission when the option is left out. */
@@ -190,29 +202,32 @@ export function resolveTieredStoreOptions(options: TieredStoreOptions): Resolved
     degradedL1TtlMs: parseDuration(options.degradedL1Ttl ?? '5s', 'degradedL1Ttl'),
     maxL1TtlMs: resolveMaxL1Ttl(options.maxL1Ttl),
     maxRepairs: resolveMaxRepairs(options.maxRepairs),
-    ...resolveL1Admission(options.l1Admission, options.l1AdmissionWindow),
+    ...resolveL1Admission(options.l1Admission, options.l1AdmissionWindow, options.l1LoadAdmission),
   }
 }
 
 /**
- * Checks `l1Admission` and `l1AdmissionWindow` (named `names` in errors: createCache calls them
- * `l1.admission` and `l1.admissionWindow`) and applies the default mode. Throws a CacheOptionError.
+ * Checks `l1Admission`, `l1AdmissionWindow` and `l1LoadAdmission` (named `names` in errors:
+ * createCache calls them `l1.admission`, `l1.admissionWindow` and `l1.loadAdmission`) and applies
+ * the default modes. Throws a CacheOptionError.
  */
 export function resolveL1Admission(
   mode: L1AdmissionMode | undefined,
   window: number | undefined,
+  loadMode: L1AdmissionMode | undefined,
   where = 'TieredStore',
-  names: readonly [string, string] = ['l1Admission', 'l1AdmissionWindow'],
-): Pick<ResolvedTieredStoreOptions, 'l1Admission' | 'l1AdmissionWindow'> {
-  const [modeName, windowName] = names
-  const l1Admission = mode ?? DEFAULT_L1_ADMISSION
-  if (l1Admission !== L1AdmissionMode.ALWAYS && l1Admission !== L1AdmissionMode.SEEN_TWICE) {
+  names: readonly [string, string, string] = ['l1Admission', 'l1AdmissionWindow', 'l1LoadAdmission'],
+): Pick<ResolvedTieredStoreOptions, 'l1Admission' | 'l1AdmissionWindow' | 'l1LoadAdmission'> {
+  const [modeName, windowName, loadName] = names
+  const l1Admission = admissionMode(mode, DEFAULT_L1_ADMISSION, where, modeName)
+  const l1LoadAdmission = admissionMode(loadMode, L1AdmissionMode.ALWAYS, where, loadName)
+  if (l1LoadAdmission === L1AdmissionMode.SEEN_TWICE && l1Admission !== L1AdmissionMode.SEEN_TWICE) {
     throw new CacheOptionError(
-      `${where}: option "${modeName}" must be 'always' or 'seen-twice', got ${JSON.stringify(mode) ?? String(mode)}`,
-      { option: modeName },
+      `${where}: option "${loadName}": 'seen-twice' uses the doorkeeper of ${modeName}: 'seen-twice' (got '${l1Admission}')`,
+      { option: loadName },
     )
   }
-  if (window === undefined) return { l1Admission, l1AdmissionWindow: undefined }
+  if (window === undefined) return { l1Admission, l1AdmissionWindow: undefined, l1LoadAdmission }
   if (!Number.isSafeInteger(window) || window < 1 || window > MAX_ADMISSION_WINDOW) {
     throw new CacheOptionError(
       `${where}: option "${windowName}" must be an integer from 1 to ${MAX_ADMISSION_WINDOW} (a number of keys), got ${String(window)}`,
@@ -225,7 +240,23 @@ export function resolveL1Admission(
       { option: windowName },
     )
   }
-  return { l1Admission, l1AdmissionWindow: window }
+  return { l1Admission, l1AdmissionWindow: window, l1LoadAdmission }
+}
+
+function admissionMode(
+  mode: L1AdmissionMode | undefined,
+  fallback: L1AdmissionMode,
+  where: string,
+  name: string,
+): L1AdmissionMode {
+  const resolved = mode ?? fallback
+  if (resolved !== L1AdmissionMode.ALWAYS && resolved !== L1AdmissionMode.SEEN_TWICE) {
+    throw new CacheOptionError(
+      `${where}: option "${name}" must be 'always' or 'seen-twice', got ${JSON.stringify(mode) ?? String(mode)}`,
+      { option: name },
+    )
+  }
+  return resolved
 }
 
 function resolveMaxL1Ttl(value: Duration | undefined): number {

@@ -117,6 +117,10 @@ export class TieredStore implements CacheStore {
               Math.min(this.l1.maxEntries ?? DEFAULT_ADMISSION_WINDOW, MAX_ADMISSION_WINDOW),
           )
     this.writes = new TieredWrites({
+      loadDoorkeeper:
+        resolved.l1LoadAdmission === 'seen-twice' && this.admission instanceof SeenTwice
+          ? this.admission
+          : undefined,
       l1: this.l1,
       l2: this.l2,
       fenced: this.fenced,

@@ -4,6 +4,7 @@ import { decodedValue } from '@strata-cache/redis/internal'
 import type { DegradedL1 } from './degraded-l1.ts'
 import type { FillGuard, FillTicket } from './fill-guard.ts'
 import type { Invalidation, InvalidationBus } from './invalidation.ts'
+import { hashKey, type SeenTwice } from './l1-admission.ts'
 import type { L2Repairs } from './l2-repairs.ts'
 import type { RepairReplay } from './repair-replay.ts'
 import type { FencedL2, L1Store, L2Store } from './tiered-store-options.ts'
@@ -20,6 +21,8 @@ export interface TieredWritesContext {
   readonly repairs: L2Repairs
   readonly replay: RepairReplay
   readonly degraded: DegradedL1
+  /** With `l1LoadAdmission: 'seen-twice'`: a loader's result enters L1 only for a key it has seen. */
+  readonly loadDoorkeeper?: SeenTwice
   now(): number
   l2Available(): boolean
   publish(invalidation: Invalidation): Promise<void>
@@ -102,7 +105,7 @@ export class TieredWrites {
         ...(notice === undefined ? {} : { followUp: notice.followUp }),
       })
       // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
-      if (outcome === 'written' || outcome === 'failed')
+      if (outcome === 'failed' || (outcome === 'written' && this.admitsLoad(key)))
         await this.settleWritten(key, prepared, entry, ticket, outcome === 'written')
       else await this.ctx.l1.delete(key).catch(() => false)
     } finally {
@@ -136,7 +139,7 @@ export class TieredWrites {
         const [key, entry] = entries[j]!
         const outcome = outcomes[j]!
         // A failed fill changed nothing anyone relies on: L1 keeps it for degradedL1Ttl at most.
-        if (outcome === 'written' || outcome === 'failed')
+        if (outcome === 'failed' || (outcome === 'written' && this.admitsLoad(key)))
           await this.settleWritten(key, prepared[j]!, entry, tickets[j]!, outcome === 'written')
         else await this.ctx.l1.delete(key).catch(() => false)
       }
@@ -262,6 +265,17 @@ export class TieredWrites {
     if (!this.ctx.guard.isCurrent(ticket)) await this.ctx.l1.delete(key).catch(() => false)
     // Not in L2: L1's copy is the only one, kept no longer than degradedL1Ttl.
     else if (!written || l1Pending) await this.writeL1(key, entry, !written, text)
+  }
+
+  /**
+   * Whether a loader's result L2 took enters L1 (option `l1LoadAdmission`): always, or once the
+   * doorkeeper has seen the key (this sighting is recorded, so the key's next read from L2 fills L1).
+   * Left out, the result lives in L2 only, and any older copy L1 held (this pod's own earlier `set`,
+   * which the doorkeeper does not see) is removed with it.
+   */
+  private admitsLoad(key: string): boolean {
+    const doorkeeper = this.ctx.loadDoorkeeper
+    return doorkeeper === undefined || doorkeeper.record(hashKey(key))
   }
 
   /** {@link settleL1} for a prepared write whose L1 copy is not written yet (a loader's result, a batch). */

@@ -11,8 +11,8 @@ import {
 } from '@strata-cache/core'
 import { MemoryStore } from '@strata-cache/memory'
 import type { InvalidationOutcome, RedisStore, StoreInvalidation } from '@strata-cache/redis'
-import { startRedisServer } from '@strata-cache/test-suite/redis-server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createCache } from '../src/create-cache.ts'
 import { ADMIT_ALL, hashKey, L1AdmissionMode, SeenTwice } from '../src/l1-admission.ts'
 import { MemoryBus, MemoryBusHub } from '../src/memory-bus.ts'
@@ -25,6 +25,12 @@ const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
+/** For the tests through createCache and a RedisStore. */
+let server: RedisServer
+beforeAll(async () => {
+  server = await startRedisServer()
+})
+afterAll(() => server.stop())
 
 const entry = <T>(value: T, ttlMs = HOUR, graceMs = 0): CacheEntry<T> =>
   createEntry(value, ttlMs, graceMs, Date.now())
@@ -222,6 +228,12 @@ describe('admission options', () => {
       'l1AdmissionWindow',
       "only used with l1Admission: 'seen-twice'",
     ],
+    [{ l1LoadAdmission: 'later' }, 'l1LoadAdmission', "must be 'always' or 'seen-twice'"],
+    [
+      { l1Admission: 'always', l1LoadAdmission: 'seen-twice' },
+      'l1LoadAdmission',
+      "uses the doorkeeper of l1Admission: 'seen-twice'",
+    ],
   ])('TieredStore refuses %j with a CacheOptionError naming the option', (options, option, message) => {
     let error: unknown
     try {
@@ -238,7 +250,6 @@ describe('admission options', () => {
   })
 
   it('createCache passes l1.admission and l1.admissionWindow to the TieredStore, not to the MemoryStore', async () => {
-    const server = await startRedisServer()
     const cache = createCache({
       redisUrl: server.url,
       prefix: `adm${Date.now()}:`,
@@ -259,5 +270,51 @@ describe('admission options', () => {
     cleanups.push(() => memoryOnly.close())
     await memoryOnly.set('m', 1)
     expect(await memoryOnly.get('m')).toBe(1)
+  })
+})
+
+describe("l1LoadAdmission: 'seen-twice'", () => {
+  /** createCache over the file's Redis with loader results admitted on a second sighting. */
+  async function loadAdmitting() {
+    const cache = createCache({
+      redisUrl: server.url,
+      prefix: `load${Date.now()}${Math.random().toString(36).slice(2, 6)}:`,
+      l1: { loadAdmission: 'seen-twice' },
+    })
+    cleanups.push(() => cache.close())
+    const store = cache.store as TieredStore
+    expect(await store.ready(5000)).toBe(true) // the bus's first connect purges L1
+    return { cache, l1: store.l1 as MemoryStore, l2: store.l2 as RedisStore }
+  }
+
+  it('a key computed for the first time goes to Redis only; its next read fills L1', async () => {
+    const { cache, l1, l2 } = await loadAdmitting()
+    expect(await cache.getOrSet('k', () => ({ n: 1 }))).toEqual({ n: 1 })
+    expect(l1.peek('k')).toBeUndefined()
+    expect((await l2.get('k'))?.value).toEqual({ n: 1 })
+    expect(await cache.get('k')).toEqual({ n: 1 }) // seen before: this L2 hit fills L1
+    expect(l1.peek('k')?.value).toEqual({ n: 1 })
+    // A key the doorkeeper has seen takes its next load into L1 at once.
+    await cache.delete('k')
+    expect(await cache.getOrSet('k', () => ({ n: 2 }))).toEqual({ n: 2 })
+    expect(l1.peek('k')?.value).toEqual({ n: 2 })
+  })
+
+  it("an unadmitted load takes this pod's older copy out of L1 with it", async () => {
+    const { cache, l1 } = await loadAdmitting()
+    await cache.set('mine', 'old') // a pod's own set goes into L1 without the doorkeeper seeing it
+    expect(l1.peek('mine')?.value).toBe('old')
+    // A load of the key (a refresh, say) that the doorkeeper does not admit.
+    const store = cache.store as TieredStore
+    const token = store.startLoad('mine')
+    expect(await store.setLoaded('mine', createEntry('new', HOUR, 0, Date.now()), token)).toBe(true)
+    expect(l1.peek('mine')).toBeUndefined()
+    expect(await cache.get('mine')).toBe('new')
+  })
+
+  it('createCache names l1.loadAdmission in its errors', () => {
+    expect(() =>
+      createCache({ redisUrl: server.url, l1: { admission: 'always', loadAdmission: 'seen-twice' } }),
+    ).toThrow(/createCache: option "l1.loadAdmission": 'seen-twice' uses the doorkeeper of l1.admission/)
   })
 })
