@@ -5,6 +5,7 @@
  */
 export type { CircuitBreakerDeps, CircuitBreakerOptions } from './circuit-breaker.ts'
 export { CircuitBreaker, DEFAULT_BREAKER } from './circuit-breaker.ts'
+export { connectNodesWhenReady } from './cluster-nodes.ts'
 export { corkUntilNextTick } from './cork.ts'
 export { decodedValue, decodedValueBytes } from './decoded-entry.ts'
 export { decodeEntry, decodeHeader, decodeStored, encodeEntry, OTHER_FORMAT } from './entry-codec.ts'

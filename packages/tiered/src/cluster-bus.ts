@@ -1,7 +1,12 @@
 import { connect as netConnect } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { CacheError, CacheErrorCode, CacheOptionError } from '@strata-cache/core'
-import { type IoredisModule, keySlot, reconnectDelay } from '@strata-cache/redis/internal'
+import {
+  connectNodesWhenReady,
+  type IoredisModule,
+  keySlot,
+  reconnectDelay,
+} from '@strata-cache/redis/internal'
 import type { Cluster, ClusterNode, ClusterOptions, RedisOptions } from 'ioredis'
 
 /** Where the bus runs on a Redis Cluster: seed nodes and extra ioredis ClusterOptions. */
@@ -67,8 +72,8 @@ export function openClusterPublisher(
       ...cluster.options?.redisOptions,
     },
   })
-  // ioredis connects to a node on its first command: connect at once, so a lock command does not pay it.
-  client.on('+node', (node: { connect(): Promise<void> }) => node.connect().catch(() => {}))
+  // ioredis connects to a node on its first command: connect them once ready, so a lock command does not pay it.
+  connectNodesWhenReady(client)
   return client
 }
 

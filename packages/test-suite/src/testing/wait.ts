@@ -18,8 +18,7 @@ export function sleep(ms: number): Promise<void> {
 
 /**
  * Resolves once `check` has held for `forMs` without a break (polled every 5 ms); rejects after
- * `timeoutMs`. For a client that may drop and redo its first connection just after it connected
- * (an ioredis Cluster does), so a test starts on a settled store.
+ * `timeoutMs`. For a state that settles in the background (connections of a client warming up).
  */
 export async function steady(check: () => boolean, forMs = 50, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs
