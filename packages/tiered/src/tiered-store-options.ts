@@ -45,6 +45,8 @@ export interface L1Store extends CacheStore {
 export interface L2Store extends CacheStore {
   /** False while L2 cannot be reached (a RedisStore's open breaker): its counts are then not trusted. @default true */
   isAvailable?(): boolean
+  /** Resolves true once L2 has a ready connection, false after `timeoutMs` (RedisStore.ready). @default ready at once */
+  ready?(timeoutMs?: number): Promise<boolean>
   /** False when `setFollowedBy` can never pair a write with its follow-up (a Cluster). @default true */
   readonly canFollowWrites?: boolean
   /**

@@ -333,9 +333,17 @@ export class TieredStore implements CacheStore {
     this.l2.trace?.(tracing)
   }
 
-  /** Resolves true once the bus is connected (at once without a bus), false after `timeoutMs`. */
-  ready(timeoutMs?: number): Promise<boolean> {
-    return this.bus === undefined ? Promise.resolve(true) : this.bus.ready(timeoutMs)
+  /**
+   * Resolves true once the bus is connected and L2 has a ready connection (each at once when there
+   * is none, or when L2 cannot say), false when either is not within `timeoutMs`. Before both, a
+   * write's L1 copy is kept no longer than degradedL1Ttl: L1 cannot trust what it is not told.
+   */
+  async ready(timeoutMs?: number): Promise<boolean> {
+    const [bus, l2] = await Promise.all([
+      this.bus === undefined ? true : this.bus.ready(timeoutMs),
+      this.l2.ready === undefined ? true : this.l2.ready(timeoutMs),
+    ])
+    return bus && l2
   }
 
   // ---- internals --------------------------------------------------------------------------------

@@ -53,6 +53,9 @@ export class TieredWrites {
     const ticket = this.ctx.guard.begin(key, true)
     const text = this.l1Text(prepared)
     const l1Entry = text === undefined ? this.l1Copy(prepared, entry) : entry
+    // L2 not ready yet (a store just created): L1's copy starts with the degraded TTL, and is
+    // written again with its own once L2 took the write.
+    const l2Trusted = this.ctx.l2Available()
     let written = false
     try {
       await this.writeL1(key, l1Entry, false, text)
@@ -61,7 +64,7 @@ export class TieredWrites {
         notice === undefined ? {} : { followUp: notice.followUp },
       )
       written = outcome === 'written'
-      await this.settleL1(key, l1Entry, ticket, written, false, text)
+      await this.settleL1(key, l1Entry, ticket, written, !l2Trusted, text)
     } finally {
       this.ctx.guard.end(ticket, true)
     }

@@ -9,8 +9,10 @@ import {
 import { MemoryStore } from '@strata-cache/memory'
 import { RedisStore } from '@strata-cache/redis'
 import { type RedisServer, startRedisServer } from '@strata-cache/test-suite/redis-server'
+import { freePort } from '@strata-cache/test-suite/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { BusEvent } from '../src/invalidation.ts'
+import { MemoryBus, MemoryBusHub } from '../src/memory-bus.ts'
 import { RedisBus } from '../src/redis-bus.ts'
 import { TieredStore } from '../src/tiered-store.ts'
 import { GatedStore } from './helpers/gated-store.ts'
@@ -478,6 +480,38 @@ describe('TieredStore filling L1 from an L2 read', () => {
     await store.set('mine', createEntry(mine, HOUR, 0, Date.now()))
     expect(Object.isFrozen(mine)).toBe(false)
     expect(l1.peek('mine')?.value).not.toBe(mine)
+  })
+
+  it('ready() waits for L2 too: true once Redis answers, false when it does not in time', async () => {
+    const hub = new MemoryBusHub()
+    const up = new TieredStore({
+      l1: new MemoryStore(),
+      l2: new RedisStore({ url: server.url, prefix: `ready${++counter}:` }),
+      bus: new MemoryBus({ hub, instanceId: 'up' }),
+    })
+    cleanups.push(() => up.close())
+    expect(await up.ready(5000)).toBe(true)
+    expect((up.l2 as RedisStore).isAvailable()).toBe(true)
+    const port = await freePort() // nothing listens there
+    const down = new TieredStore({
+      l1: new MemoryStore(),
+      l2: new RedisStore({ url: `redis://127.0.0.1:${port}`, prefix: `ready${++counter}:` }),
+      bus: new MemoryBus({ hub, instanceId: 'down' }),
+    })
+    cleanups.push(() => down.close())
+    expect(await down.ready(300)).toBe(false)
+  })
+
+  it('a set on a store whose L2 is not ready yet keeps its own TTL in L1 once L2 took the write', async () => {
+    const l1 = new MemoryStore({ name: 'l1' })
+    const l2 = new RedisStore({ url: server.url, prefix: `fresh${++counter}:` })
+    const store = new TieredStore({ l1, l2 })
+    cleanups.push(() => store.close())
+    expect(l2.isAvailable()).toBe(false) // connecting: the first write waits for the connection
+    const written = createEntry('v', HOUR, 0, Date.now())
+    await store.set('k', written)
+    expect((await l2.get('k'))?.value).toBe('v')
+    expect(l1.peek('k')).toMatchObject({ value: 'v', expiresAt: written.expiresAt })
   })
 
   it("keeps a write's L1 copy as the text sent to L2, built on its first read: equal, frozen, then the same object", async () => {
