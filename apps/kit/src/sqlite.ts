@@ -14,10 +14,34 @@ export function openSqlite(path: string, setup: (db: SqliteDb) => void): SqliteD
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Database(path)
   db.pragma('busy_timeout = 5000')
-  db.pragma('journal_mode = WAL')
+  enableWal(db)
   // better-sqlite3's default too; said here so that ON DELETE CASCADE does not depend on the build.
   db.pragma('foreign_keys = ON')
   // IMMEDIATE: when several pods start at once, one creates (and seeds), the others wait and see it done.
   db.transaction(() => setup(db)).immediate()
   return db
 }
+
+/** How long pods starting together retry the switch to WAL, ms (the busy_timeout's length). */
+const WAL_RETRY_MS = 5000
+
+/**
+ * `journal_mode = WAL`, retried while it fails with SQLITE_BUSY. Pods opening a new file at the same
+ * moment each hold a shared lock and want an exclusive one: SQLite breaks that deadlock by failing
+ * one of them at once, without the busy handler ("database is locked" at start, seen in CI).
+ */
+function enableWal(db: SqliteDb): void {
+  const deadline = Date.now() + WAL_RETRY_MS
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL')
+      return
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+      // Synchronous, like the rest of the start-up: a short pause before the next try.
+      Atomics.wait(PAUSE, 0, 0, 10 + Math.random() * 20)
+    }
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
