@@ -25,6 +25,29 @@ interface Target {
   close(): Promise<void>
 }
 
+/** The Strata setup a mode names (every mode but `naive`). */
+function strataCache(url: string): Cache {
+  switch (mode) {
+    case 'redis-only':
+      return new Cache({ store: new RedisStore({ url }), defaultTtl: TTL })
+    case 'strata-no-bus':
+      // createCache's tiers without the bus: what the invalidation notices cost, by difference.
+      return new Cache({
+        store: new TieredStore({ l1: new MemoryStore({ maxEntries: 10_000 }), l2: new RedisStore({ url }) }),
+        defaultTtl: TTL,
+      })
+    case 'strata-load-admission':
+      // Loader results through L1's doorkeeper too (opt-in): what L1's copy of a fill costs.
+      return createCache({
+        redisUrl: url,
+        l1: { maxEntries: 10_000, loadAdmission: 'seen-twice' },
+        defaultTtl: TTL,
+      })
+    default:
+      return createCache({ redisUrl: url, l1: { maxEntries: 10_000 }, defaultTtl: TTL })
+  }
+}
+
 function target(url: string): Target {
   if (mode === 'naive') {
     const client = new Redis(url, { enableAutoPipelining: true })
@@ -46,27 +69,7 @@ function target(url: string): Target {
       close: async () => void client.disconnect(),
     }
   }
-  const cache =
-    mode === 'redis-only'
-      ? new Cache({ store: new RedisStore({ url }), defaultTtl: TTL })
-      : mode === 'strata-no-bus'
-        ? // createCache's tiers without the bus: what the invalidation notices cost, by difference.
-          new Cache({
-            store: new TieredStore({
-              l1: new MemoryStore({ maxEntries: 10_000 }),
-              l2: new RedisStore({ url }),
-            }),
-            defaultTtl: TTL,
-          })
-        : createCache({
-            redisUrl: url,
-            l1: {
-              maxEntries: 10_000,
-              // Loader results through L1's doorkeeper too (opt-in): what L1's copy of a fill costs.
-              ...(mode === 'strata-load-admission' ? { loadAdmission: 'seen-twice' as const } : {}),
-            },
-            defaultTtl: TTL,
-          })
+  const cache = strataCache(url)
   return {
     get: (key) => cache.get(key),
     set: (key, value) => cache.set(key, value),

@@ -38,9 +38,9 @@ const DEFAULT_ADMISSION_WINDOW = 10_000
 
 /**
  * L1 + L2 + an invalidation bus. Reads L1, then L2 (filling L1 with keys admission lets in: by default
- * a key's second L2 hit within a window, see SeenTwice); writes L2, then L1, then tells the
- * other pods (with `publishOnL2Connection`, a `set` tells them in the L2 write's own round trip, run
- * right after the write). Never puts into L1 a value whose read overlapped an invalidation of its key
+ * a key's second L2 hit within a window, see SeenTwice); a `set` writes L1 (this pod reads its own
+ * write at once), then L2, then tells the other pods (with `publishOnL2Connection`, in the L2 write's
+ * own round trip, run right after the write); a loader's result goes to L2, then L1 (see TieredWrites). Never puts into L1 a value whose read overlapped an invalidation of its key
  * (see FillGuard), and distrusts L1 whenever the bus may have lost a message (see DegradedL1).
  */
 export class TieredStore implements CacheStore {
@@ -109,18 +109,16 @@ export class TieredStore implements CacheStore {
       emit: (event) => this.listeners.emit(event),
       l2Name: this.l2.name,
     })
-    this.admission =
+    const doorkeeper =
       resolved.l1Admission === 'always'
-        ? ADMIT_ALL
+        ? undefined
         : new SeenTwice(
             resolved.l1AdmissionWindow ??
               Math.min(this.l1.maxEntries ?? DEFAULT_ADMISSION_WINDOW, MAX_ADMISSION_WINDOW),
           )
+    this.admission = doorkeeper ?? ADMIT_ALL
     this.writes = new TieredWrites({
-      loadDoorkeeper:
-        resolved.l1LoadAdmission === 'seen-twice' && this.admission instanceof SeenTwice
-          ? this.admission
-          : undefined,
+      loadDoorkeeper: resolved.l1LoadAdmission === 'seen-twice' ? doorkeeper : undefined,
       l1: this.l1,
       l2: this.l2,
       fenced: this.fenced,
@@ -141,7 +139,7 @@ export class TieredStore implements CacheStore {
       repairs: this.repairs,
       writes: this.writes,
       admission: this.admission,
-      doorkeeper: this.admission instanceof SeenTwice ? this.admission : undefined,
+      doorkeeper,
       now: this.now,
     })
     const lock = options.lock

@@ -51,20 +51,19 @@ export class TieredWrites {
     const invalidation: Invalidation = { kind: 'key', keys: [key] }
     const notice = this.ctx.followingBus?.followWrite(invalidation)
     const ticket = this.ctx.guard.begin(key, true)
-    const text = this.l1Text(prepared)
-    const l1Entry = text === undefined ? this.l1Copy(prepared, entry) : entry
+    const copy = this.l1Copy(prepared, entry)
     // L2 not ready yet (a store just created): L1's copy starts with the degraded TTL, and is
     // written again with its own once L2 took the write.
     const l2Trusted = this.ctx.l2Available()
     let written = false
     try {
-      await this.writeL1(key, l1Entry, false, text)
+      await this.writeL1(key, copy.entry, false, copy.text)
       const outcome = await this.ctx.fenced.write(
         prepared,
         notice === undefined ? {} : { followUp: notice.followUp },
       )
       written = outcome === 'written'
-      await this.settleL1(key, l1Entry, ticket, written, !l2Trusted, text)
+      await this.settleL1(key, copy.entry, ticket, written, !l2Trusted, copy.text)
     } finally {
       this.ctx.guard.end(ticket, true)
     }
@@ -289,24 +288,21 @@ export class TieredWrites {
     ticket: FillTicket,
     written: boolean,
   ): Promise<void> {
-    const text = this.l1Text(prepared)
-    const l1Entry = text === undefined ? this.l1Copy(prepared, entry) : entry
-    return this.settleL1(key, l1Entry, ticket, written, true, text)
+    const copy = this.l1Copy(prepared, entry)
+    return this.settleL1(key, copy.entry, ticket, written, true, copy.text)
   }
 
   /**
-   * What L1 keeps of a write, best first: the value's text as sent to L2, parsed only if L1 is asked
-   * for it (a written key is often never read again in this pod: no parse, no object graph for the
-   * GC); else the value decoded back from that text (one parse, in place of L1 serializing and
-   * parsing it again); else the entry itself.
+   * What L1 keeps of a write, best first: the value's text as sent to L2 (`text`, with the entry for
+   * its timing and tags), parsed only if L1 is asked for it (a written key is often never read again
+   * in this pod: no parse, no object graph for the GC); else the value decoded back from that text
+   * (one parse, in place of L1 serializing and parsing it again); else the entry itself.
    */
-  private l1Text(prepared: PreparedWrite): string | undefined {
+  private l1Copy(prepared: PreparedWrite, entry: CacheEntry): { entry: CacheEntry; text?: string } {
     const format = this.ctx.l1.fillText === undefined ? undefined : this.ctx.l1.serializer?.name
-    return format === undefined ? undefined : this.ctx.fenced?.valueTextOf?.(prepared, format)
-  }
-
-  private l1Copy(prepared: PreparedWrite, entry: CacheEntry): CacheEntry {
-    return this.ctx.fenced?.copyOf?.(prepared) ?? entry
+    const text = format === undefined ? undefined : this.ctx.fenced?.valueTextOf?.(prepared, format)
+    if (text !== undefined) return { entry, text }
+    return { entry: this.ctx.fenced?.copyOf?.(prepared) ?? entry }
   }
 
   /** A set L2 could not take: a delete of its key queued for L2, announced after it lands. */
@@ -340,7 +336,7 @@ export class TieredWrites {
   async writeL1(key: string, entry: CacheEntry, l2Failed = false, text?: string): Promise<void> {
     // Read before the spread below, which does not copy the (private) mark. A value decoded in
     // another format than L1 copies with could hold what L1 refuses: it goes through `set`.
-    const decoded = this.ctx.l1.fill === undefined ? undefined : decodedValue(entry)
+    const decoded = text !== undefined || this.ctx.l1.fill === undefined ? undefined : decodedValue(entry)
     const ownedBytes =
       decoded !== undefined && decoded.format === (this.ctx.l1.serializer?.name ?? 'json')
         ? decoded.bytes
